@@ -1,0 +1,327 @@
+//! The Engine.IO server: verifies each request as Node's engine.io does, owns the sessions, and
+//! hands every request of a session to its transport.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, Weak};
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::Full;
+use parking_lot::RwLock;
+
+use crate::config::Config;
+use crate::cors;
+use crate::error::{empty_response, HttpError};
+use crate::handler::{Connection, Handler};
+use crate::heartbeat::Timing;
+use crate::packet::{Frame, Message, Packet};
+use crate::polling;
+use crate::request::RequestInfo;
+use crate::sid::Sid;
+use crate::socket::{CloseReason, Shared, Socket, TransportKind};
+use crate::ws;
+use crate::BoxError;
+
+/// An Engine.IO server: a cheap-to-clone handle, usable as a tower/hyper service (see
+/// [`EngineLayer`](crate::EngineLayer) and [`serve`](crate::serve)).
+///
+/// ```no_run
+/// # use roomcast_engineio::{Config, Engine, Handler};
+/// # async fn run<H: Handler>(handler: H) -> std::io::Result<()> {
+/// let engine = Engine::new(handler, Config::default());
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// roomcast_engineio::serve(listener, engine).await
+/// # }
+/// ```
+pub struct Engine<H: Handler> {
+    pub(crate) inner: Arc<Inner<H>>,
+}
+
+impl<H: Handler> Clone for Engine<H> {
+    fn clone(&self) -> Self {
+        Engine {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+pub(crate) struct Inner<H: Handler> {
+    pub(crate) config: Config,
+    handler: H,
+    sessions: RwLock<HashMap<Sid, Arc<Session<H>>>>,
+    /// `config.path` without its trailing slash: Node serves `/engine.io` and `/engine.io/…`.
+    prefix: String,
+}
+
+/// A session as the engine holds it: the shared state and the layer above's connection.
+pub(crate) struct Session<H: Handler> {
+    pub(crate) shared: Arc<Shared>,
+    conn: OnceLock<H::Connection>,
+    engine: Weak<Inner<H>>,
+}
+
+impl<H: Handler> Session<H> {
+    pub(crate) fn engine(&self) -> Option<Arc<Inner<H>>> {
+        self.engine.upgrade()
+    }
+
+    /// Acts on one packet from the client; `Err` ends the session with that reason.
+    pub(crate) fn on_packet(&self, packet: Packet) -> Result<(), CloseReason> {
+        match packet {
+            Packet::Message(message) => {
+                if let Some(conn) = self.conn.get() {
+                    conn.on_message(message);
+                }
+                Ok(())
+            }
+            Packet::Pong => {
+                self.shared.pong.notify_one();
+                Ok(())
+            }
+            Packet::Close => Err(CloseReason::TransportClose),
+            Packet::Ping { .. } => {
+                tracing::warn!(sid = %self.shared.id, "client sent a ping: invalid heartbeat direction");
+                Err(CloseReason::TransportError)
+            }
+            Packet::Upgrade | Packet::Noop => Ok(()),
+        }
+    }
+
+    pub(crate) fn deliver(&self, message: Message) {
+        if let Some(conn) = self.conn.get() {
+            conn.on_message(message);
+        }
+    }
+
+    /// Ends the session (once): wakes its transports, forgets it, tells the connection.
+    pub(crate) fn finish(&self, reason: CloseReason) {
+        if !self.shared.set_reason(reason) {
+            return;
+        }
+        self.shared.closed.cancel();
+        if let Some(engine) = self.engine.upgrade() {
+            engine.sessions.write().remove(&self.shared.id);
+        }
+        tracing::debug!(sid = %self.shared.id, reason = reason.as_str(), "session closed");
+        if let Some(conn) = self.conn.get() {
+            conn.on_close(reason);
+        }
+    }
+}
+
+impl<H: Handler> Engine<H> {
+    /// A server that gives new sessions to `handler`.
+    pub fn new(handler: H, config: Config) -> Engine<H> {
+        let prefix = config.path.trim_end_matches('/').to_owned();
+        Engine {
+            inner: Arc::new(Inner {
+                config,
+                handler,
+                sessions: RwLock::new(HashMap::new()),
+                prefix,
+            }),
+        }
+    }
+
+    /// The options in force.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The handler given to [`Engine::new`].
+    pub fn handler(&self) -> &H {
+        &self.inner.handler
+    }
+
+    /// How many sessions are open.
+    pub fn session_count(&self) -> usize {
+        self.inner.sessions.read().len()
+    }
+
+    /// Whether a request path belongs to this server (`path` itself, with or without its
+    /// trailing slash, and anything below it).
+    pub fn serves(&self, path: &str) -> bool {
+        match path.strip_prefix(self.inner.prefix.as_str()) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        }
+    }
+
+    /// Closes every session with [`CloseReason::ServerShuttingDown`].
+    pub fn close_all(&self) {
+        let sessions: Vec<_> = self.inner.sessions.read().values().cloned().collect();
+        for session in sessions {
+            session.finish(CloseReason::ServerShuttingDown);
+        }
+    }
+
+    /// Answers one HTTP request (a request outside [`Engine::serves`] gets 404).
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        if !self.serves(req.uri().path()) {
+            return empty_response(StatusCode::NOT_FOUND);
+        }
+        let cors = self.inner.config.cors.as_ref();
+        if let Some(cors) = cors {
+            if req.method() == Method::OPTIONS {
+                return cors::preflight(cors, &req);
+            }
+        }
+        let origin = req.headers().get(http::header::ORIGIN).cloned();
+        let mut res = self.route(req).await;
+        if let Some(cors) = cors {
+            cors::decorate(cors, origin.as_ref(), res.headers_mut());
+        }
+        res
+    }
+
+    async fn route<B>(&self, mut req: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let query = Query::parse(req.uri().query());
+        let upgrade = ws::handshake::is_upgrade(&req);
+        let uri = req.uri().clone();
+        let fail = move |error: HttpError, message: Option<&str>| {
+            tracing::debug!(%uri, code = error as u8, "refused engine.io request");
+            if upgrade {
+                error.upgrade_response(message)
+            } else {
+                error.response(message)
+            }
+        };
+        let config = &self.inner.config;
+        let transport = match query.transport.as_deref() {
+            Some("polling") if config.transports.polling => TransportKind::Polling,
+            Some("websocket") if config.transports.websocket => TransportKind::WebSocket,
+            _ => return fail(HttpError::UnknownTransport, None),
+        };
+        if let Some(sid) = query.sid.as_deref() {
+            let session =
+                Sid::parse(sid).and_then(|sid| self.inner.sessions.read().get(&sid).cloned());
+            let Some(session) = session else {
+                return fail(HttpError::UnknownSid, None);
+            };
+            if upgrade {
+                if transport != TransportKind::WebSocket {
+                    return fail(HttpError::BadRequest, None);
+                }
+                return ws::upgrade_session(session, &mut req);
+            }
+            let current = session.shared.lock().transport;
+            if current != transport {
+                return fail(HttpError::BadRequest, None);
+            }
+            return match *req.method() {
+                Method::GET => polling::get(&session).await,
+                Method::POST => polling::post(&session, req).await,
+                _ => empty_response(StatusCode::INTERNAL_SERVER_ERROR),
+            };
+        }
+        if req.method() != Method::GET {
+            return fail(HttpError::BadHandshakeMethod, None);
+        }
+        if transport == TransportKind::WebSocket && !upgrade {
+            return fail(HttpError::BadRequest, None);
+        }
+        let info = RequestInfo::new(&req);
+        if let Some(allow) = &config.allow_request {
+            if let Err(message) = allow(&info).await {
+                return fail(HttpError::Forbidden, message.as_deref());
+            }
+        }
+        if query.eio.as_deref() != Some("4") {
+            return fail(HttpError::UnsupportedProtocolVersion, None);
+        }
+        match transport {
+            TransportKind::Polling => {
+                let (_, open) = self.open_session(info, TransportKind::Polling);
+                polling::text_response(&open)
+            }
+            TransportKind::WebSocket => ws::accept_new(self.clone(), info, &mut req),
+        }
+    }
+
+    /// Creates a session: registers it, starts its heartbeat and tells the handler. Returns
+    /// the session and its open packet, which the transport must send first.
+    pub(crate) fn open_session(
+        &self,
+        request: RequestInfo,
+        transport: TransportKind,
+    ) -> (Arc<Session<H>>, Frame) {
+        let config = &self.inner.config;
+        let sid = Sid::new();
+        let shared = Arc::new(Shared::new(
+            sid,
+            request,
+            transport,
+            config.max_buffered_bytes,
+        ));
+        let session = Arc::new(Session {
+            shared: shared.clone(),
+            conn: OnceLock::new(),
+            engine: Arc::downgrade(&self.inner),
+        });
+        let upgrades: &[&str] = if transport == TransportKind::Polling
+            && config.allow_upgrades
+            && config.transports.websocket
+        {
+            &["websocket"]
+        } else {
+            &[]
+        };
+        let open = serde_json::json!({
+            "sid": sid.as_str(),
+            "upgrades": upgrades,
+            "pingInterval": config.ping_interval.as_millis() as u64,
+            "pingTimeout": config.ping_timeout.as_millis() as u64,
+            "maxPayload": config.max_payload,
+        });
+        let open = Frame::open(open.to_string().as_bytes());
+        if transport == TransportKind::WebSocket {
+            // First in the queue, before anything the handler sends.
+            shared.push_control(open.clone());
+        }
+        self.inner.sessions.write().insert(sid, session.clone());
+        tracing::debug!(%sid, transport = transport.as_str(), "session opened");
+        let conn = self.inner.handler.on_open(Socket { shared });
+        let _ = session.conn.set(conn);
+        tokio::spawn(crate::heartbeat::drive(
+            session.clone(),
+            Timing::new(config),
+        ));
+        (session, open)
+    }
+}
+
+/// The query parameters Engine.IO reads.
+struct Query {
+    transport: Option<String>,
+    sid: Option<String>,
+    eio: Option<String>,
+}
+
+impl Query {
+    fn parse(query: Option<&str>) -> Query {
+        let mut parsed = Query {
+            transport: None,
+            sid: None,
+            eio: None,
+        };
+        for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let slot = match key.as_ref() {
+                "transport" => &mut parsed.transport,
+                "sid" => &mut parsed.sid,
+                "EIO" => &mut parsed.eio,
+                _ => continue,
+            };
+            slot.get_or_insert_with(|| value.into_owned());
+        }
+        parsed
+    }
+}

@@ -1,0 +1,63 @@
+//! Engine.IO v4 server transport: HTTP long-polling, WebSocket, the upgrade between them,
+//! heartbeats and payload limits, compatible with Node's `engine.io` 6 and its clients.
+//!
+//! It knows nothing of Socket.IO: the layer above implements [`Handler`] and gets, for each
+//! session, a [`Socket`] to send [`Frame`]s on, and gives back a [`Connection`] that receives
+//! the session's [`Message`]s in order and learns how it ended.
+//!
+//! ```no_run
+//! use roomcast_engineio::{serve, CloseReason, Config, Connection, Engine, Frame, Handler, Message, Socket};
+//!
+//! struct Echo;
+//! struct EchoConnection(Socket);
+//!
+//! impl Handler for Echo {
+//!     type Connection = EchoConnection;
+//!     fn on_open(&self, socket: Socket) -> EchoConnection {
+//!         EchoConnection(socket)
+//!     }
+//! }
+//!
+//! impl Connection for EchoConnection {
+//!     fn on_message(&self, message: Message) {
+//!         let _ = self.0.send(Frame::from(message));
+//!     }
+//!     fn on_close(&self, reason: CloseReason) {
+//!         println!("{} closed: {reason}", self.0.id());
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let engine = Engine::new(Echo, Config::default());
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     serve(listener, engine).await
+//! }
+//! ```
+
+mod config;
+mod cors;
+mod engine;
+mod error;
+mod handler;
+mod heartbeat;
+mod packet;
+mod polling;
+mod request;
+mod service;
+mod sid;
+mod socket;
+mod ws;
+
+pub use config::{AllowFuture, AllowRequest, Config, Cors, CorsOrigin, Deflate, Transports};
+pub use engine::Engine;
+pub use error::SendError;
+pub use handler::{Connection, Handler};
+pub use packet::{Frame, InvalidFrame, Message, ParseError};
+pub use request::{RemoteAddr, RequestInfo};
+pub use service::{serve, EngineLayer, EngineService};
+pub use sid::Sid;
+pub use socket::{CloseReason, Socket, TransportKind};
+
+/// The boxed error type bodies and services may fail with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

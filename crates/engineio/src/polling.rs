@@ -1,0 +1,198 @@
+//! HTTP long-polling: a GET takes what is queued (waiting while nothing is), a POST carries
+//! one payload of packets from the client.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+
+use crate::engine::Session;
+use crate::error::{empty_response, HttpError};
+use crate::handler::Handler;
+use crate::packet::{decode_payload, encode_payload, Frame, Packet};
+use crate::socket::{CloseReason, Shared, TransportKind};
+use crate::BoxError;
+
+/// Clears a session's "request in progress" flag however the request ends.
+struct Active<'a> {
+    shared: &'a Shared,
+    get: bool,
+}
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        if self.get {
+            state.get_active = false;
+            state.poll_waiting = false;
+        } else {
+            state.post_active = false;
+        }
+    }
+}
+
+/// A 200 response carrying a polling payload.
+pub(crate) fn text_response(frame: &Frame) -> Response<Full<Bytes>> {
+    payload_response(frame.bytes().clone())
+}
+
+fn payload_response(body: Bytes) -> Response<Full<Bytes>> {
+    let mut res = Response::new(Full::new(body));
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=UTF-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// A second request of a kind while one is in progress: Node answers 400 and closes the session.
+fn overlap<H: Handler>(session: &Session<H>, what: &str) -> Response<Full<Bytes>> {
+    tracing::warn!(sid = %session.shared.id, "overlapping polling {what} request, closing the session");
+    session.finish(CloseReason::TransportError);
+    empty_response(StatusCode::BAD_REQUEST)
+}
+
+pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<Bytes>> {
+    let shared = &*session.shared;
+    {
+        let mut state = shared.lock();
+        if state.transport != TransportKind::Polling {
+            return HttpError::BadRequest.response(None);
+        }
+        if state.get_active {
+            drop(state);
+            return overlap(session, "GET");
+        }
+        state.get_active = true;
+    }
+    let _active = Active { shared, get: true };
+    let mut batch = VecDeque::new();
+    loop {
+        {
+            let mut state = shared.lock();
+            if !state.queue.is_empty() {
+                state.take_into(&mut batch);
+                state.poll_waiting = false;
+                break;
+            }
+            if state.upgrading {
+                // A WebSocket probe succeeded: release the client so it can finish the upgrade.
+                batch.push_back(Frame::noop());
+                break;
+            }
+            if shared.closed.is_cancelled() {
+                break;
+            }
+            state.poll_waiting = true;
+        }
+        tokio::select! {
+            _ = shared.wake.notified() => {}
+            _ = shared.closed.cancelled() => {}
+        }
+    }
+    if batch.is_empty() {
+        // The session ended without a close packet queued: the client's own close is answered
+        // with a noop, any other end with a close packet.
+        let frame = match shared.reason() {
+            Some(CloseReason::TransportClose) => Frame::noop(),
+            _ => Frame::close(),
+        };
+        return text_response(&frame);
+    }
+    let closing = batch.iter().position(Frame::is_close);
+    if let Some(index) = closing {
+        batch.truncate(index + 1);
+    }
+    let mut body = BytesMut::with_capacity(batch.iter().map(|frame| frame.len() + 1).sum());
+    encode_payload(&batch, &mut body);
+    if closing.is_some() {
+        session.finish(CloseReason::ForcedClose);
+    }
+    payload_response(body.freeze())
+}
+
+pub(crate) async fn post<H, B>(session: &Arc<Session<H>>, req: Request<B>) -> Response<Full<Bytes>>
+where
+    H: Handler,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let shared = &*session.shared;
+    {
+        let mut state = shared.lock();
+        if state.transport != TransportKind::Polling {
+            return HttpError::BadRequest.response(None);
+        }
+        if state.post_active {
+            drop(state);
+            return overlap(session, "POST");
+        }
+        state.post_active = true;
+    }
+    let _active = Active { shared, get: false };
+    let Some(engine) = session.engine() else {
+        return HttpError::UnknownSid.response(None);
+    };
+    let max_payload = engine.config.max_payload;
+    drop(engine);
+    if req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(HeaderValue::as_bytes)
+        == Some(b"application/octet-stream")
+    {
+        tracing::warn!(sid = %shared.id, "binary POST body on an EIO=4 session");
+        session.finish(CloseReason::TransportError);
+        return HttpError::BadRequest.response(None);
+    }
+    let body = match Limited::new(req.into_body(), max_payload).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(error) => {
+            let too_large = error.downcast_ref::<LengthLimitError>().is_some();
+            if too_large {
+                tracing::warn!(sid = %shared.id, max_payload, "POST body over max_payload, closing the session");
+                session.finish(CloseReason::TransportError);
+                return empty_response(StatusCode::PAYLOAD_TOO_LARGE);
+            }
+            tracing::debug!(sid = %shared.id, %error, "POST body not received");
+            session.finish(CloseReason::TransportError);
+            return empty_response(StatusCode::BAD_REQUEST);
+        }
+    };
+    match std::str::from_utf8(&body) {
+        Ok(payload) => {
+            for packet in decode_payload(payload) {
+                let result = match packet {
+                    Ok(Packet::Close) => {
+                        session.finish(CloseReason::TransportClose);
+                        break;
+                    }
+                    Ok(packet) => session.on_packet(packet),
+                    Err(error) => {
+                        tracing::warn!(sid = %shared.id, %error, "bad packet in POST body");
+                        Err(CloseReason::ParseError)
+                    }
+                };
+                if let Err(reason) = result {
+                    session.finish(reason);
+                    break;
+                }
+            }
+        }
+        Err(_) => {
+            tracing::warn!(sid = %shared.id, "POST body is not UTF-8");
+            session.finish(CloseReason::ParseError);
+        }
+    }
+    let mut res = Response::new(Full::new(Bytes::from_static(b"ok")));
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}

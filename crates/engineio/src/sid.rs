@@ -1,0 +1,94 @@
+//! Session ids: 128 random bits as 22 URL-safe characters.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore;
+
+const LEN: usize = 22;
+
+/// An unguessable session id (128 random bits, base64url without padding).
+///
+/// ```
+/// use roomcast_engineio::Sid;
+///
+/// let sid = Sid::new();
+/// assert_eq!(sid.as_str().len(), 22);
+/// assert_eq!(Sid::parse(sid.as_str()), Some(sid));
+/// assert_eq!(Sid::parse("not a sid"), None);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sid([u8; LEN]);
+
+impl Sid {
+    /// A fresh random id.
+    pub fn new() -> Sid {
+        let mut random = [0u8; 16];
+        rand::rng().fill_bytes(&mut random);
+        let mut id = [0u8; LEN];
+        // 16 bytes always encode to exactly 22 characters.
+        let _ = URL_SAFE_NO_PAD.encode_slice(random, &mut id);
+        Sid(id)
+    }
+
+    /// Reads an id sent back by a client; `None` when it cannot be one of ours.
+    pub fn parse(text: &str) -> Option<Sid> {
+        let bytes: [u8; LEN] = text.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+            .then_some(Sid(bytes))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII bytes are ever stored (see `new` and `parse`).
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Default for Sid {
+    fn default() -> Self {
+        Sid::new()
+    }
+}
+
+impl fmt::Display for Sid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Sid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sid({})", self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_distinct_and_url_safe() {
+        let ids: std::collections::HashSet<Sid> = (0..1000).map(|_| Sid::new()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in ids {
+            assert_eq!(Sid::parse(id.as_str()), Some(id));
+        }
+    }
+
+    #[test]
+    fn rejects_foreign_ids() {
+        for text in [
+            "",
+            "short",
+            "aaaaaaaaaaaaaaaaaaaaa/",
+            "aaaaaaaaaaaaaaaaaaaaaaa",
+            "ééééééééééé",
+        ] {
+            assert_eq!(Sid::parse(text), None, "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! One Engine.IO session as the layer above sees it: an ordered outgoing queue of [`Frame`]s,
+//! shared by whichever transport currently carries the session.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Mutex, MutexGuard};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::SendError;
+use crate::packet::Frame;
+use crate::request::RequestInfo;
+use crate::sid::Sid;
+
+/// Why a session ended, with Node engine.io's wording ([`CloseReason::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The client closed the transport or sent a close packet.
+    TransportClose,
+    /// The transport failed (I/O error, protocol violation, overlapping polls, full queue).
+    TransportError,
+    /// The client did not answer a ping within `ping_timeout`.
+    PingTimeout,
+    /// The server closed the session ([`Socket::close`]).
+    ForcedClose,
+    /// The client sent something that is not Engine.IO.
+    ParseError,
+    /// The server is shutting down.
+    ServerShuttingDown,
+}
+
+impl CloseReason {
+    /// Node's name for the reason, e.g. `"ping timeout"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CloseReason::TransportClose => "transport close",
+            CloseReason::TransportError => "transport error",
+            CloseReason::PingTimeout => "ping timeout",
+            CloseReason::ForcedClose => "forced close",
+            CloseReason::ParseError => "parse error",
+            CloseReason::ServerShuttingDown => "server shutting down",
+        }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The transport a session currently uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    WebSocket,
+}
+
+impl TransportKind {
+    /// The name used in the query string: `polling` or `websocket`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransportKind::Polling => "polling",
+            TransportKind::WebSocket => "websocket",
+        }
+    }
+}
+
+/// A handle to one session, cheap to clone. Sending is a push onto the session's queue; the
+/// transport's writer sends what is queued, in order, batching what accumulated.
+#[derive(Clone)]
+pub struct Socket {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Socket {
+    /// The session id.
+    pub fn id(&self) -> Sid {
+        self.shared.id
+    }
+
+    /// The handshake request.
+    pub fn request(&self) -> &RequestInfo {
+        &self.shared.request
+    }
+
+    /// The transport the session uses now.
+    pub fn transport(&self) -> TransportKind {
+        self.shared.lock().transport
+    }
+
+    /// Queues one frame.
+    pub fn send(&self, frame: Frame) -> Result<(), SendError> {
+        self.shared.push(std::slice::from_ref(&frame))
+    }
+
+    /// Queues several frames at once, with nothing of other senders between them (a
+    /// Socket.IO binary packet and its attachments).
+    pub fn send_all(&self, frames: &[Frame]) -> Result<(), SendError> {
+        self.shared.push(frames)
+    }
+
+    /// Queues the frames only if the transport can write them right away (nothing is waiting
+    /// in the queue, and on polling a request is waiting for data); otherwise drops them.
+    /// Returns whether they were queued. This is Socket.IO's `volatile` flag.
+    pub fn send_volatile(&self, frames: &[Frame]) -> bool {
+        let mut state = self.shared.lock();
+        let writable = state.queue.is_empty()
+            && !state.closing
+            && (state.transport == TransportKind::WebSocket || state.poll_waiting)
+            && !self.shared.closed.is_cancelled();
+        if writable {
+            state.enqueue(frames);
+            drop(state);
+            self.shared.wake.notify_one();
+        }
+        writable
+    }
+
+    /// Closes the session: what is queued is still delivered, then the transport closes and
+    /// the connection handler sees [`CloseReason::ForcedClose`].
+    pub fn close(&self) {
+        self.shared.request_close();
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.is_cancelled()
+    }
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.shared.id)
+            .finish()
+    }
+}
+
+/// The state every transport of a session shares.
+pub(crate) struct Shared {
+    pub(crate) id: Sid,
+    pub(crate) request: RequestInfo,
+    state: Mutex<State>,
+    /// Wakes the transport that drains the queue.
+    pub(crate) wake: Notify,
+    /// Signals a pong to the heartbeat.
+    pub(crate) pong: Notify,
+    /// Signals a server-side close request to the session driver.
+    pub(crate) close_requested: Notify,
+    /// Cancelled when the session has ended.
+    pub(crate) closed: CancellationToken,
+    reason: OnceLock<CloseReason>,
+    max_buffered_bytes: usize,
+}
+
+pub(crate) struct State {
+    pub(crate) queue: VecDeque<Frame>,
+    queued_bytes: usize,
+    pub(crate) transport: TransportKind,
+    /// A WebSocket is attached and probing; no other may upgrade the session.
+    pub(crate) probing: bool,
+    /// A WebSocket probe succeeded; polling requests return at once.
+    pub(crate) upgrading: bool,
+    /// A polling GET is waiting for frames.
+    pub(crate) poll_waiting: bool,
+    pub(crate) get_active: bool,
+    pub(crate) post_active: bool,
+    /// The server asked to close; a close frame is queued.
+    pub(crate) closing: bool,
+}
+
+impl State {
+    fn enqueue(&mut self, frames: &[Frame]) {
+        self.queued_bytes += frames.iter().map(Frame::len).sum::<usize>();
+        self.queue.extend(frames.iter().cloned());
+    }
+
+    /// Moves every queued frame to `out` (which must be empty), keeping both allocations.
+    pub(crate) fn take_into(&mut self, out: &mut VecDeque<Frame>) {
+        std::mem::swap(&mut self.queue, out);
+        self.queued_bytes = 0;
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(
+        id: Sid,
+        request: RequestInfo,
+        transport: TransportKind,
+        max_buffered_bytes: usize,
+    ) -> Shared {
+        Shared {
+            id,
+            request,
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                queued_bytes: 0,
+                transport,
+                probing: false,
+                upgrading: false,
+                poll_waiting: false,
+                get_active: false,
+                post_active: false,
+                closing: false,
+            }),
+            wake: Notify::new(),
+            pong: Notify::new(),
+            close_requested: Notify::new(),
+            closed: CancellationToken::new(),
+            reason: OnceLock::new(),
+            max_buffered_bytes,
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock()
+    }
+
+    pub(crate) fn push(&self, frames: &[Frame]) -> Result<(), SendError> {
+        let mut state = self.state.lock();
+        if state.closing || self.closed.is_cancelled() {
+            return Err(SendError::Closed);
+        }
+        let incoming: usize = frames.iter().map(Frame::len).sum();
+        if state.queued_bytes + incoming > self.max_buffered_bytes {
+            drop(state);
+            tracing::warn!(sid = %self.id, "outgoing queue over max_buffered_bytes, closing the session");
+            self.request_close();
+            return Err(SendError::QueueFull);
+        }
+        let was_empty = state.queue.is_empty();
+        state.enqueue(frames);
+        drop(state);
+        // A non-empty queue already has a wake-up pending or a writer about to look again.
+        if was_empty {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Queues a heartbeat or protocol frame, even past the byte limit.
+    pub(crate) fn push_control(&self, frame: Frame) {
+        let mut state = self.state.lock();
+        if state.closing {
+            return;
+        }
+        state.enqueue(std::slice::from_ref(&frame));
+        drop(state);
+        self.wake.notify_one();
+    }
+
+    pub(crate) fn request_close(&self) {
+        let mut state = self.state.lock();
+        if state.closing || self.closed.is_cancelled() {
+            return;
+        }
+        state.closing = true;
+        state.enqueue(&[Frame::close()]);
+        drop(state);
+        self.wake.notify_one();
+        self.close_requested.notify_one();
+    }
+
+    /// Records why the session ended; only the first reason counts. Returns whether this call
+    /// was the first.
+    pub(crate) fn set_reason(&self, reason: CloseReason) -> bool {
+        self.reason.set(reason).is_ok()
+    }
+
+    pub(crate) fn reason(&self) -> Option<CloseReason> {
+        self.reason.get().copied()
+    }
+}

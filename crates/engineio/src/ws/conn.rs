@@ -1,0 +1,265 @@
+//! A WebSocket carrying one session: reads client messages, and writes everything queued for
+//! the session in one write per wake-up.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::deflate::Deflate;
+use super::frame::{self, WsError, CLOSE_NORMAL, OP_BINARY, OP_PONG, OP_TEXT};
+use super::message::{Assembler, WsMessage};
+use crate::engine::Session;
+use crate::handler::Handler;
+use crate::packet::{decode_text, Frame, Message, Packet};
+use crate::socket::{CloseReason, TransportKind};
+
+/// Read buffer growth step; a connection with nothing to read holds at most this much.
+const READ_CHUNK: usize = 4096;
+/// A write buffer grown past this by a burst is released once the burst is written.
+const KEEP_WRITE_CAPACITY: usize = 64 * 1024;
+
+pub(crate) struct WsTransport<IO> {
+    io: IO,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+    assembler: Assembler,
+    deflate: Option<Deflate>,
+    compressed: Vec<u8>,
+    max_payload: usize,
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> WsTransport<IO> {
+    pub(crate) fn new(
+        io: IO,
+        leftover: &[u8],
+        deflate: Option<Deflate>,
+        max_payload: usize,
+    ) -> Self {
+        WsTransport {
+            io,
+            read_buf: BytesMut::from(leftover),
+            write_buf: BytesMut::new(),
+            assembler: Assembler::default(),
+            deflate,
+            compressed: Vec::new(),
+            max_payload,
+        }
+    }
+
+    /// The next message. Cancel-safe: partial input stays buffered in `self`.
+    async fn read(&mut self) -> Result<WsMessage, WsError> {
+        loop {
+            while let Some(raw) = frame::parse(&mut self.read_buf, self.max_payload)? {
+                if let Some(message) =
+                    self.assembler
+                        .push(raw, self.deflate.as_mut(), self.max_payload)?
+                {
+                    return Ok(message);
+                }
+            }
+            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+                self.read_buf.reserve(READ_CHUNK);
+            }
+            if self.io.read_buf(&mut self.read_buf).await? == 0 {
+                return Err(WsError::Eof);
+            }
+        }
+    }
+
+    /// Encodes a frame into the write buffer.
+    fn queue(&mut self, frame: &Frame) -> Result<(), WsError> {
+        let opcode = if frame.is_binary() {
+            OP_BINARY
+        } else {
+            OP_TEXT
+        };
+        match &mut self.deflate {
+            Some(deflate) if deflate.wants(frame.len()) => {
+                deflate.compress(frame.as_bytes(), &mut self.compressed)?;
+                frame::write(&mut self.write_buf, opcode, true, &self.compressed);
+            }
+            _ => frame::write(&mut self.write_buf, opcode, false, frame.as_bytes()),
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), WsError> {
+        if self.write_buf.is_empty() {
+            return Ok(());
+        }
+        self.io.write_all(&self.write_buf).await?;
+        self.write_buf.clear();
+        if self.write_buf.capacity() > KEEP_WRITE_CAPACITY {
+            self.write_buf = BytesMut::new();
+        }
+        Ok(())
+    }
+
+    async fn send_now(&mut self, frame: &Frame) -> Result<(), WsError> {
+        self.queue(frame)?;
+        self.flush().await
+    }
+
+    /// Sends a close frame (best effort) and shuts the connection down.
+    pub(crate) async fn close(mut self, code: u16) {
+        frame::write_close(&mut self.write_buf, code);
+        let _ = self.flush().await;
+        let _ = self.io.shutdown().await;
+    }
+}
+
+enum Event {
+    Ended,
+    Wake,
+    Read(Result<WsMessage, WsError>),
+}
+
+/// Carries a session over this WebSocket until it ends.
+pub(crate) async fn run<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
+    session: Arc<Session<H>>,
+    mut ws: WsTransport<IO>,
+) {
+    let shared = session.shared.clone();
+    let mut batch = VecDeque::new();
+    loop {
+        let event = tokio::select! {
+            biased;
+            _ = shared.closed.cancelled() => Event::Ended,
+            read = ws.read() => Event::Read(read),
+            _ = shared.wake.notified() => Event::Wake,
+        };
+        let outcome = match event {
+            Event::Ended => {
+                ws.close(CLOSE_NORMAL).await;
+                return;
+            }
+            Event::Wake => write_batch(&session, &mut ws, &mut batch).await,
+            Event::Read(Ok(message)) => on_message(&session, &mut ws, message).await,
+            Event::Read(Err(error)) => Err((error, None)),
+        };
+        match outcome {
+            Ok(()) => {}
+            Err((error, reason)) => {
+                let reason = reason.unwrap_or(match error {
+                    WsError::Eof => CloseReason::TransportClose,
+                    _ => CloseReason::TransportError,
+                });
+                match &error {
+                    WsError::Eof => {
+                        tracing::debug!(sid = %shared.id, "websocket closed by the client")
+                    }
+                    error => tracing::warn!(sid = %shared.id, %error, "closing websocket"),
+                }
+                let code = error.close_code().unwrap_or(CLOSE_NORMAL);
+                session.finish(reason);
+                ws.close(code).await;
+                return;
+            }
+        }
+    }
+}
+
+/// An error ends the connection; the reason, when given, overrides the one derived from it.
+type Outcome = Result<(), (WsError, Option<CloseReason>)>;
+
+async fn write_batch<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
+    session: &Session<H>,
+    ws: &mut WsTransport<IO>,
+    batch: &mut VecDeque<Frame>,
+) -> Outcome {
+    session.shared.lock().take_into(batch);
+    let mut closing = false;
+    for frame in batch.drain(..) {
+        if frame.is_close() {
+            closing = true;
+            break;
+        }
+        ws.queue(&frame).map_err(|error| (error, None))?;
+    }
+    ws.flush().await.map_err(|error| (error, None))?;
+    if closing {
+        return Err((WsError::Eof, Some(CloseReason::ForcedClose)));
+    }
+    Ok(())
+}
+
+async fn on_message<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
+    session: &Session<H>,
+    ws: &mut WsTransport<IO>,
+    message: WsMessage,
+) -> Outcome {
+    match message {
+        WsMessage::Text(text) => match decode_text(&text) {
+            Ok(packet) => session
+                .on_packet(packet)
+                .map_err(|reason| (WsError::Eof, Some(reason))),
+            Err(error) => {
+                tracing::warn!(sid = %session.shared.id, %error, "bad engine.io packet");
+                Err((WsError::Eof, Some(CloseReason::ParseError)))
+            }
+        },
+        WsMessage::Binary(bytes) => {
+            session.deliver(Message::Binary(bytes));
+            Ok(())
+        }
+        WsMessage::Ping(payload) => {
+            frame::write(&mut ws.write_buf, OP_PONG, false, &payload);
+            ws.flush().await.map_err(|error| (error, None))
+        }
+        WsMessage::Pong => Ok(()),
+        WsMessage::Close => Err((WsError::Eof, Some(CloseReason::TransportClose))),
+    }
+}
+
+/// Runs the upgrade of a polling session: `2probe` → `3probe`, the pending poll released,
+/// then `5` switches the session to this WebSocket. Returns whether the upgrade completed.
+pub(crate) async fn probe<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
+    session: &Session<H>,
+    ws: &mut WsTransport<IO>,
+    timeout: Duration,
+) -> bool {
+    let shared = &session.shared;
+    let steps = async {
+        match ws.read().await {
+            Ok(WsMessage::Text(text)) if decode_text(&text) == Ok(Packet::Ping { probe: true }) => {
+            }
+            _ => return false,
+        }
+        if ws.send_now(&Frame::pong_probe()).await.is_err() {
+            return false;
+        }
+        shared.lock().upgrading = true;
+        shared.wake.notify_one();
+        loop {
+            match ws.read().await {
+                Ok(WsMessage::Text(text)) => match decode_text(&text) {
+                    Ok(Packet::Upgrade) => return true,
+                    Ok(Packet::Noop) => {}
+                    _ => return false,
+                },
+                Ok(WsMessage::Ping(_) | WsMessage::Pong) => {}
+                _ => return false,
+            }
+        }
+    };
+    let upgraded = tokio::select! {
+        upgraded = steps => upgraded,
+        _ = tokio::time::sleep(timeout) => false,
+        _ = shared.closed.cancelled() => false,
+    };
+    let mut state = shared.lock();
+    state.upgrading = false;
+    state.probing = false;
+    if upgraded {
+        state.transport = TransportKind::WebSocket;
+        drop(state);
+        tracing::debug!(sid = %shared.id, "upgraded to websocket");
+        shared.wake.notify_one();
+    } else {
+        tracing::debug!(sid = %shared.id, "websocket upgrade abandoned");
+    }
+    upgraded
+}

@@ -1,0 +1,51 @@
+//! A bare Engine.IO server that echoes every message back (text as text, binary as binary).
+//!
+//! Listens on 127.0.0.1:`PORT` (default 3000) at `/engine.io/`; `PING_INTERVAL` and
+//! `PING_TIMEOUT` (ms) override the heartbeat; maxPayload is 1e6 bytes; any origin may connect.
+
+use roomcast_engineio::{
+    serve, CloseReason, Config, Connection, Cors, Engine, Frame, Handler, Message, Socket,
+};
+use roomcast_examples::{env_millis, init_tracing, port};
+
+struct Echo;
+
+struct EchoConnection(Socket);
+
+impl Handler for Echo {
+    type Connection = EchoConnection;
+
+    fn on_open(&self, socket: Socket) -> EchoConnection {
+        EchoConnection(socket)
+    }
+}
+
+impl Connection for EchoConnection {
+    fn on_message(&self, message: Message) {
+        if let Err(error) = self.0.send(Frame::from(message)) {
+            tracing::debug!(sid = %self.0.id(), %error, "echo dropped");
+        }
+    }
+
+    fn on_close(&self, reason: CloseReason) {
+        tracing::debug!(sid = %self.0.id(), %reason, "session closed");
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    init_tracing();
+    let port = port()?;
+    let mut config = Config::default();
+    config.cors = Some(Cors::default());
+    if let Some(interval) = env_millis("PING_INTERVAL")? {
+        config.ping_interval = interval;
+    }
+    if let Some(timeout) = env_millis("PING_TIMEOUT")? {
+        config.ping_timeout = timeout;
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on {port}");
+    serve(listener, Engine::new(Echo, config)).await?;
+    Ok(())
+}
