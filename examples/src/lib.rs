@@ -1,6 +1,35 @@
-//! What the example programs share: reading their environment and setting up logs.
+//! What the example programs share: reading their environment, setting up logs, and the
+//! Engine.IO echo handler.
 
 use std::time::Duration;
+
+use roomcast_engineio::{CloseReason, Connection, Frame, Handler, Message, Socket};
+
+/// An Engine.IO handler that sends every message back: text as text, binary as binary.
+pub struct Echo;
+
+/// One session of [`Echo`].
+pub struct EchoConnection(Socket);
+
+impl Handler for Echo {
+    type Connection = EchoConnection;
+
+    fn on_open(&self, socket: Socket) -> EchoConnection {
+        EchoConnection(socket)
+    }
+}
+
+impl Connection for EchoConnection {
+    fn on_message(&self, message: Message) {
+        if let Err(error) = self.0.send(Frame::from(message)) {
+            tracing::debug!(sid = %self.0.id(), %error, "echo dropped");
+        }
+    }
+
+    fn on_close(&self, reason: CloseReason) {
+        tracing::debug!(sid = %self.0.id(), %reason, "session closed");
+    }
+}
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_tracing() {

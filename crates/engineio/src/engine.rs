@@ -207,6 +207,10 @@ impl<H: Handler> Engine<H> {
             let Some(session) = session else {
                 return fail(HttpError::UnknownSid, None);
             };
+            if query.eio.as_deref() != Some("4") {
+                // Every session here speaks v4; a request in another version is not its own.
+                return fail(HttpError::BadRequest, None);
+            }
             if upgrade {
                 if transport != TransportKind::WebSocket {
                     return fail(HttpError::BadRequest, None);

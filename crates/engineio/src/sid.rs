@@ -1,4 +1,4 @@
-//! Session ids: 128 random bits as 22 URL-safe characters.
+//! Session ids: 120 random bits as 20 URL-safe characters, the shape of Node's ids.
 
 use std::fmt;
 
@@ -6,15 +6,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rand::RngCore;
 
-const LEN: usize = 22;
+const LEN: usize = 20;
 
-/// An unguessable session id (128 random bits, base64url without padding).
+/// An unguessable session id (120 random bits, base64url).
 ///
 /// ```
 /// use roomcast_engineio::Sid;
 ///
 /// let sid = Sid::new();
-/// assert_eq!(sid.as_str().len(), 22);
+/// assert_eq!(sid.as_str().len(), 20);
 /// assert_eq!(Sid::parse(sid.as_str()), Some(sid));
 /// assert_eq!(Sid::parse("not a sid"), None);
 /// ```
@@ -24,10 +24,10 @@ pub struct Sid([u8; LEN]);
 impl Sid {
     /// A fresh random id.
     pub fn new() -> Sid {
-        let mut random = [0u8; 16];
+        let mut random = [0u8; 15];
         rand::rng().fill_bytes(&mut random);
         let mut id = [0u8; LEN];
-        // 16 bytes always encode to exactly 22 characters.
+        // 15 bytes always encode to exactly 20 characters.
         let _ = URL_SAFE_NO_PAD.encode_slice(random, &mut id);
         Sid(id)
     }

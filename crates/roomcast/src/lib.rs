@@ -1,1 +1,79 @@
-//! roomcast
+//! roomcast: a Socket.IO v5 server for Rust, built around namespaces and rooms, that the
+//! official clients connect to unchanged.
+//!
+//! The API follows Node's `socket.io`, name for name:
+//!
+//! | Node.js | roomcast |
+//! |---|---|
+//! | `io.of("/chat")` | [`Server::of`]`("/chat")` |
+//! | `io.of(/^\/org-\w+$/)` | [`Server::of_regex`]`(r"^/org-\w+$")` |
+//! | `nsp.use((socket, next) => …)` | [`Namespace::use_`]`(\|socket\| async { Ok(()) })` |
+//! | `io.on("connection", socket => …)` | [`Server::on_connect`]`(\|socket\| async { … })` |
+//! | `socket.on("e", (data, ack) => …)` | [`Socket::on`]`("e", \|socket, data: T, ack: AckSender\| async { … })` |
+//! | `await socket.join("r")` | [`Socket::join`]`("r").await` |
+//! | `socket.emit("e", a, b)` | [`Socket::emit`]`("e", &(a, b))` |
+//! | `socket.to("r").emit(…)` | [`Socket::to`]`("r").emit(…).await` |
+//! | `io.to("r1").to("r2").except("r3").emit(…)` | `io.to("r1").to("r2").except("r3").emit(…).await` |
+//! | `io.timeout(ms).emit("e", (err, res) => …)` | `io.timeout(d).emit_with_ack::<_, R>("e", &data).await` |
+//! | `await io.in("r").fetchSockets()` | `io.in_("r").fetch_sockets().await` |
+//! | `io.in("r").socketsJoin("s")` | `io.in_("r").sockets_join("s").await` |
+//! | `io.in("r").disconnectSockets(true)` | `io.in_("r").disconnect_sockets(true).await` |
+//!
+//! Event payloads are any `serde` type: a tuple is several Socket.IO arguments, `()` none,
+//! anything else one; `bytes::Bytes` (or anything serialized as bytes) travels as binary.
+//!
+//! ```no_run
+//! use roomcast::{AckSender, Server, Socket};
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let io = Server::new();
+//!     io.of("/chat").on_connect(|socket: Socket| async move {
+//!         let _ = socket.join("general").await;
+//!         socket.on("message", |socket: Socket, text: String| async move {
+//!             // Everyone in the room but the sender.
+//!             let _ = socket.to("general").emit("message", &text).await;
+//!         });
+//!         socket.on("rooms", |socket: Socket, (): (), ack: AckSender| async move {
+//!             let _ = ack.send(&socket.rooms());
+//!         });
+//!     });
+//!     io.listen("127.0.0.1:3000").await
+//! }
+//! ```
+
+mod ack;
+pub mod adapter;
+mod broadcast;
+mod client;
+mod error;
+mod handler;
+mod handshake;
+mod memory_adapter;
+mod namespace;
+pub mod packet;
+pub mod payload;
+mod remote_socket;
+mod rooms;
+mod server;
+mod socket;
+pub mod value;
+
+pub use ack::AckSender;
+pub use adapter::{
+    Adapter, BroadcastFlags, BroadcastOptions, BroadcastPacket, LocalSocket, SocketInfo,
+};
+pub use broadcast::BroadcastOperator;
+pub use client::Client;
+pub use error::{BoxError, ConnectError, Error, PartialAcks};
+pub use handler::{EventError, EventHandler};
+pub use handshake::Handshake;
+pub use memory_adapter::MemoryAdapter;
+pub use namespace::Namespace;
+pub use payload::{Args, ArgsError};
+pub use remote_socket::RemoteSocket;
+pub use roomcast_engineio::{Cors, CorsOrigin, Sid, TransportKind};
+pub use rooms::{IntoRooms, Room, RoomError, MAX_ROOM_LEN};
+pub use server::{AdapterFactory, ParentNamespace, Server, ServerHandler, ServerOptions};
+pub use socket::{DisconnectReason, Socket, TimedSocket};
+pub use value::Value;

@@ -3,34 +3,8 @@
 //! Listens on 127.0.0.1:`PORT` (default 3000) at `/engine.io/`; `PING_INTERVAL` and
 //! `PING_TIMEOUT` (ms) override the heartbeat; maxPayload is 1e6 bytes; any origin may connect.
 
-use roomcast_engineio::{
-    serve, CloseReason, Config, Connection, Cors, Engine, Frame, Handler, Message, Socket,
-};
-use roomcast_examples::{env_millis, init_tracing, port};
-
-struct Echo;
-
-struct EchoConnection(Socket);
-
-impl Handler for Echo {
-    type Connection = EchoConnection;
-
-    fn on_open(&self, socket: Socket) -> EchoConnection {
-        EchoConnection(socket)
-    }
-}
-
-impl Connection for EchoConnection {
-    fn on_message(&self, message: Message) {
-        if let Err(error) = self.0.send(Frame::from(message)) {
-            tracing::debug!(sid = %self.0.id(), %error, "echo dropped");
-        }
-    }
-
-    fn on_close(&self, reason: CloseReason) {
-        tracing::debug!(sid = %self.0.id(), %reason, "session closed");
-    }
-}
+use roomcast_engineio::{serve, Config, Cors, Engine};
+use roomcast_examples::{env_millis, init_tracing, port, Echo};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,0 +1,457 @@
+//! The in-memory adapter: the room index of one process, and the reference behaviour of
+//! every adapter operation.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use roomcast_engineio::Sid;
+
+use crate::adapter::{
+    AckSink, Adapter, BoxFuture, BroadcastOptions, BroadcastPacket, LocalSocket, SocketInfo,
+};
+use crate::error::Error;
+use crate::rooms::Room;
+use crate::value::Value;
+
+/// The default adapter: rooms and sockets of this process only.
+///
+/// Two maps, as in socket.io: room → members and socket → rooms. A room exists while it has
+/// members. Broadcasts only take a read lock, so they run in parallel with each other.
+#[derive(Default)]
+pub struct MemoryAdapter {
+    state: RwLock<State>,
+}
+
+#[derive(Default)]
+struct State {
+    rooms: HashMap<Room, HashSet<Sid>>,
+    sockets: HashMap<Sid, Member>,
+}
+
+struct Member {
+    socket: Arc<dyn LocalSocket>,
+    rooms: HashSet<Room>,
+}
+
+impl State {
+    fn join(&mut self, id: Sid, room: &Room) {
+        let Some(member) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        if member.rooms.insert(room.clone()) {
+            self.rooms.entry(room.clone()).or_default().insert(id);
+        }
+    }
+
+    fn leave(&mut self, id: Sid, room: &Room) {
+        if let Some(member) = self.sockets.get_mut(&id) {
+            member.rooms.remove(room);
+        }
+        if let Some(members) = self.rooms.get_mut(room) {
+            members.remove(&id);
+            if members.is_empty() {
+                self.rooms.remove(room);
+            }
+        }
+    }
+
+    /// Calls `f` once for every socket the options target.
+    fn apply(&self, opts: &BroadcastOptions, mut f: impl FnMut(&Member)) {
+        let except: HashSet<Sid> = opts
+            .except
+            .iter()
+            .filter_map(|room| self.rooms.get(room))
+            .flatten()
+            .copied()
+            .collect();
+        match opts.rooms.as_slice() {
+            [] => {
+                for (id, member) in &self.sockets {
+                    if !except.contains(id) {
+                        f(member);
+                    }
+                }
+            }
+            [room] => {
+                for id in self.rooms.get(room).into_iter().flatten() {
+                    if let Some(member) = self.sockets.get(id).filter(|_| !except.contains(id)) {
+                        f(member);
+                    }
+                }
+            }
+            rooms => {
+                let mut seen = HashSet::new();
+                for id in rooms
+                    .iter()
+                    .filter_map(|room| self.rooms.get(room))
+                    .flatten()
+                {
+                    if except.contains(id) || !seen.insert(*id) {
+                        continue;
+                    }
+                    if let Some(member) = self.sockets.get(id) {
+                        f(member);
+                    }
+                }
+            }
+        }
+    }
+
+    fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
+        let mut ids = Vec::new();
+        self.apply(opts, |member| ids.push(member.socket.id()));
+        ids
+    }
+}
+
+impl MemoryAdapter {
+    /// An empty adapter.
+    pub fn new() -> MemoryAdapter {
+        MemoryAdapter::default()
+    }
+
+    /// Delivers to the targeted local sockets; returns how many were reached.
+    pub fn broadcast_local(&self, packet: &BroadcastPacket, opts: &BroadcastOptions) -> usize {
+        let mut count = 0;
+        self.state.read().apply(opts, |member| {
+            member.socket.deliver(packet.frames(), opts.flags.volatile);
+            count += 1;
+        });
+        count
+    }
+
+    /// Delivers a packet asking for acknowledgements to the targeted local sockets; returns
+    /// how many were reached.
+    pub fn broadcast_local_with_ack(
+        &self,
+        packet: &BroadcastPacket,
+        ack_id: u64,
+        opts: &BroadcastOptions,
+        sink: &AckSink,
+    ) -> usize {
+        let mut count = 0;
+        self.state.read().apply(opts, |member| {
+            member.socket.expect_ack(ack_id, sink.clone());
+            member.socket.deliver(packet.frames(), opts.flags.volatile);
+            count += 1;
+        });
+        count
+    }
+
+    /// Describes the targeted local sockets.
+    pub fn fetch_local(&self, opts: &BroadcastOptions) -> Vec<SocketInfo> {
+        let mut found = Vec::new();
+        self.state.read().apply(opts, |member| {
+            let mut rooms: Vec<Room> = member.rooms.iter().cloned().collect();
+            rooms.sort();
+            found.push((member.socket.clone(), rooms));
+        });
+        // Described outside the lock: describing reads the socket's own state.
+        found
+            .into_iter()
+            .map(|(socket, rooms)| {
+                let (handshake, data) = socket.describe();
+                SocketInfo {
+                    id: socket.id().as_str().to_owned(),
+                    rooms,
+                    handshake,
+                    data,
+                }
+            })
+            .collect()
+    }
+
+    /// Makes the targeted local sockets join `rooms`.
+    pub fn add_local(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        let mut state = self.state.write();
+        for id in state.targets(opts) {
+            for room in rooms {
+                state.join(id, room);
+            }
+        }
+    }
+
+    /// Makes the targeted local sockets leave `rooms`.
+    pub fn del_local(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        let mut state = self.state.write();
+        for id in state.targets(opts) {
+            for room in rooms {
+                state.leave(id, room);
+            }
+        }
+    }
+
+    /// Disconnects the targeted local sockets.
+    pub fn disconnect_local(&self, opts: &BroadcastOptions, close: bool) {
+        let mut targets = Vec::new();
+        self.state
+            .read()
+            .apply(opts, |member| targets.push(member.socket.clone()));
+        // Outside the lock: disconnecting leaves rooms.
+        for socket in targets {
+            socket.disconnect(close);
+        }
+    }
+}
+
+impl Adapter for MemoryAdapter {
+    fn add_socket(&self, socket: Arc<dyn LocalSocket>) {
+        let id = socket.id();
+        let mut state = self.state.write();
+        state.sockets.insert(
+            id,
+            Member {
+                socket,
+                rooms: HashSet::new(),
+            },
+        );
+        state.join(id, &Room::of_socket(id));
+    }
+
+    fn remove_socket(&self, id: Sid) {
+        let mut state = self.state.write();
+        let Some(member) = state.sockets.remove(&id) else {
+            return;
+        };
+        for room in member.rooms {
+            if let Some(members) = state.rooms.get_mut(&room) {
+                members.remove(&id);
+                if members.is_empty() {
+                    state.rooms.remove(&room);
+                }
+            }
+        }
+    }
+
+    fn add_all(&self, id: Sid, rooms: &[Room]) {
+        let mut state = self.state.write();
+        for room in rooms {
+            state.join(id, room);
+        }
+    }
+
+    fn del(&self, id: Sid, room: &Room) {
+        self.state.write().leave(id, room);
+    }
+
+    fn socket_rooms(&self, id: Sid) -> Vec<Room> {
+        let state = self.state.read();
+        let mut rooms: Vec<Room> = state
+            .sockets
+            .get(&id)
+            .map(|member| member.rooms.iter().cloned().collect())
+            .unwrap_or_default();
+        rooms.sort();
+        rooms
+    }
+
+    fn local_rooms(&self) -> Vec<Room> {
+        self.state.read().rooms.keys().cloned().collect()
+    }
+
+    fn local_room_size(&self, room: &Room) -> usize {
+        self.state.read().rooms.get(room).map_or(0, HashSet::len)
+    }
+
+    fn broadcast<'a>(
+        &'a self,
+        packet: &'a BroadcastPacket,
+        opts: &'a BroadcastOptions,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        self.broadcast_local(packet, opts);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn broadcast_with_ack<'a>(
+        &'a self,
+        packet: &'a BroadcastPacket,
+        ack_id: u64,
+        opts: &'a BroadcastOptions,
+        sink: AckSink,
+    ) -> BoxFuture<'a, Result<usize, Error>> {
+        let count = self.broadcast_local_with_ack(packet, ack_id, opts, &sink);
+        Box::pin(std::future::ready(Ok(count)))
+    }
+
+    fn fetch_sockets<'a>(
+        &'a self,
+        opts: &'a BroadcastOptions,
+    ) -> BoxFuture<'a, Result<Vec<SocketInfo>, Error>> {
+        Box::pin(std::future::ready(Ok(self.fetch_local(opts))))
+    }
+
+    fn add_sockets<'a>(
+        &'a self,
+        opts: &'a BroadcastOptions,
+        rooms: &'a [Room],
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        self.add_local(opts, rooms);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn del_sockets<'a>(
+        &'a self,
+        opts: &'a BroadcastOptions,
+        rooms: &'a [Room],
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        self.del_local(opts, rooms);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn disconnect_sockets<'a>(
+        &'a self,
+        opts: &'a BroadcastOptions,
+        close: bool,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        self.disconnect_local(opts, close);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn server_side_emit<'a>(
+        &'a self,
+        _event: &'a str,
+        _args: &'a [Value],
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        // One process: there is no other server to reach.
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn all_rooms(&self) -> BoxFuture<'_, Result<Vec<Room>, Error>> {
+        Box::pin(std::future::ready(Ok(self.local_rooms())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handshake::Handshake;
+    use parking_lot::Mutex;
+    use roomcast_engineio::Frame;
+
+    #[derive(Default)]
+    struct Probe {
+        id: Option<Sid>,
+        received: Mutex<usize>,
+    }
+
+    impl LocalSocket for Probe {
+        fn id(&self) -> Sid {
+            self.id.unwrap_or_default()
+        }
+        fn deliver(&self, _frames: &[Frame], _volatile: bool) {
+            *self.received.lock() += 1;
+        }
+        fn expect_ack(&self, _ack_id: u64, _sink: AckSink) {}
+        fn disconnect(&self, _close: bool) {}
+        fn describe(&self) -> (Handshake, Value) {
+            (Handshake::default(), Value::Null)
+        }
+    }
+
+    fn room(name: &str) -> Room {
+        Room::new(name).unwrap()
+    }
+
+    /// Five sockets: s0 in a, s1 in a+b, s2 in b, s3 in c, s4 in nothing.
+    fn setup() -> (MemoryAdapter, Vec<Arc<Probe>>) {
+        let adapter = MemoryAdapter::new();
+        let sockets: Vec<Arc<Probe>> = (0..5)
+            .map(|_| {
+                Arc::new(Probe {
+                    id: Some(Sid::new()),
+                    ..Probe::default()
+                })
+            })
+            .collect();
+        for socket in &sockets {
+            adapter.add_socket(socket.clone());
+        }
+        let memberships: [&[&str]; 5] = [&["a"], &["a", "b"], &["b"], &["c"], &[]];
+        for (socket, rooms) in sockets.iter().zip(memberships) {
+            let rooms: Vec<Room> = rooms.iter().map(|name| room(name)).collect();
+            adapter.add_all(socket.id(), &rooms);
+        }
+        (adapter, sockets)
+    }
+
+    fn targets(
+        adapter: &MemoryAdapter,
+        sockets: &[Arc<Probe>],
+        rooms: &[&str],
+        except: &[&str],
+    ) -> Vec<usize> {
+        let opts = BroadcastOptions {
+            rooms: rooms.iter().map(|name| room(name)).collect(),
+            except: except.iter().map(|name| room(name)).collect(),
+            ..BroadcastOptions::default()
+        };
+        let ids = adapter.state.read().targets(&opts);
+        let mut found: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| sockets.iter().position(|socket| socket.id() == *id))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn targets_exactly_like_socket_io() {
+        let (adapter, sockets) = setup();
+        let own = sockets[1].id();
+        let cases: &[(&[&str], &[&str], &[usize])] = &[
+            (&[], &[], &[0, 1, 2, 3, 4]),
+            (&["a"], &[], &[0, 1]),
+            (&["a", "b"], &[], &[0, 1, 2]),
+            (&["a"], &["b"], &[0]),
+            (&[], &["a"], &[2, 3, 4]),
+            (&["a", "c"], &["b"], &[0, 3]),
+            (&["nobody"], &[], &[]),
+            (&[own.as_str()], &[], &[1]),
+            (&["a", "b"], &[own.as_str()], &[0, 2]),
+        ];
+        for (rooms, except, expected) in cases {
+            assert_eq!(
+                targets(&adapter, &sockets, rooms, except),
+                *expected,
+                "to {rooms:?} except {except:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rooms_exist_only_while_they_have_members() {
+        let (adapter, sockets) = setup();
+        assert_eq!(adapter.local_room_size(&room("a")), 2);
+        adapter.del(sockets[0].id(), &room("a"));
+        adapter.del(sockets[1].id(), &room("a"));
+        assert_eq!(adapter.local_room_size(&room("a")), 0);
+        assert!(!adapter.local_rooms().contains(&room("a")));
+        adapter.remove_socket(sockets[2].id());
+        assert_eq!(adapter.local_room_size(&room("b")), 1);
+        assert!(adapter.socket_rooms(sockets[2].id()).is_empty());
+        adapter.remove_socket(sockets[1].id());
+        assert!(!adapter.local_rooms().contains(&room("b")));
+    }
+
+    #[test]
+    fn socket_rooms_include_the_own_room() {
+        let (adapter, sockets) = setup();
+        let rooms = adapter.socket_rooms(sockets[1].id());
+        assert_eq!(rooms.len(), 3);
+        assert!(rooms.contains(&Room::of_socket(sockets[1].id())));
+    }
+
+    #[test]
+    fn bulk_joins_and_leaves_follow_the_options() {
+        let (adapter, sockets) = setup();
+        let in_a = BroadcastOptions {
+            rooms: vec![room("a")],
+            ..BroadcastOptions::default()
+        };
+        adapter.add_local(&in_a, &[room("x")]);
+        assert_eq!(targets(&adapter, &sockets, &["x"], &[]), vec![0, 1]);
+        adapter.del_local(&BroadcastOptions::default(), &[room("x")]);
+        assert!(!adapter.local_rooms().contains(&room("x")));
+    }
+}

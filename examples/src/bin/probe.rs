@@ -1,0 +1,403 @@
+//! The probe: roomcast's server-side API exposed through events, as ../shared/CONTRACT.md
+//! describes, so that one black-box client drives roomcast, Node's socket.io and others alike.
+//!
+//! Env: `PORT` (3000), `PING_INTERVAL` / `PING_TIMEOUT` (ms), `PROTOCOL_SUITE=1` (serves the
+//! official Engine.IO / Socket.IO protocol test suites).
+
+use std::future::Future;
+use std::time::Duration;
+
+use roomcast::{
+    AckSender, Args, BroadcastOperator, ConnectError, Namespace, Server, ServerOptions, Socket,
+    Value,
+};
+use roomcast_engineio::{serve, Config, Cors, Engine, EngineLayer};
+use roomcast_examples::{env_millis, init_tracing, port, Echo};
+use serde_json::json;
+use tower_layer::Layer;
+
+/// What a probe handler answers: the acknowledgement's arguments, or a failure message that is
+/// acknowledged as `{ error: message }`.
+type Reply = Result<Args, String>;
+
+/// One acknowledgement argument.
+fn one(value: impl serde::Serialize) -> Reply {
+    roomcast::value::to_value(&value)
+        .map(|value| Args::from_values(vec![value]))
+        .map_err(|error| error.to_string())
+}
+
+/// Listens to `event`; the handler gets the socket and the event's first argument.
+fn register<F, Fut>(socket: &Socket, event: &'static str, handler: F)
+where
+    F: Fn(Socket, Args) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    socket.on(event, move |socket: Socket, args: Args, ack: AckSender| {
+        let handler = handler.clone();
+        async move {
+            let sent = match handler(socket, args).await {
+                Ok(reply) => ack.send(&reply),
+                Err(message) => ack.send(&json!({ "error": message })),
+            };
+            if let Err(error) = sent {
+                tracing::warn!(event, %error, "acknowledgement not sent");
+            }
+        }
+    });
+}
+
+/// The first argument, `Null` when there is none.
+fn first(args: &Args) -> Result<Value, String> {
+    let values = args.to_values().map_err(|error| error.to_string())?;
+    Ok(values.into_iter().next().unwrap_or(Value::Null))
+}
+
+/// The request object the contract's events take: absent reads as empty, anything else but an
+/// object is refused (as destructuring refuses it in JavaScript).
+fn options(args: &Args) -> Result<Value, String> {
+    if args.is_empty() {
+        return Ok(Value::Object(Default::default()));
+    }
+    match first(args)? {
+        object @ Value::Object(_) => Ok(object),
+        other => Err(format!("expected a request object, got {}", other.kind())),
+    }
+}
+
+/// An object from its fields (keeping binary values as binary).
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
+    )
+}
+
+/// `undefined`, a string or an array of strings, as a list (an empty list means "absent").
+fn list(value: Option<&Value>) -> Result<Vec<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(room)) => Ok(vec![room.clone()]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| "rooms must be strings".to_owned())
+            })
+            .collect(),
+        Some(other) => Err(format!(
+            "expected a room or a list of rooms, got {}",
+            other.kind()
+        )),
+    }
+}
+
+fn field<'a>(opts: &'a Value, name: &str) -> Option<&'a Value> {
+    opts.get(name)
+}
+
+fn text(opts: &Value, name: &str) -> Result<String, String> {
+    field(opts, name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| format!("`{name}` must be a string"))
+}
+
+fn arguments(opts: &Value) -> Args {
+    let values = field(opts, "args")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    Args::from_values(values)
+}
+
+fn timeout(opts: &Value) -> Result<Duration, String> {
+    field(opts, "timeoutMs")
+        .and_then(Value::as_u64)
+        .map(Duration::from_millis)
+        .ok_or_else(|| "`timeoutMs` must be a number".to_owned())
+}
+
+fn target(nsp: &Namespace, rooms: Vec<String>) -> BroadcastOperator {
+    nsp.in_(rooms)
+}
+
+fn sorted(mut items: Vec<String>) -> Vec<String> {
+    items.sort();
+    items
+}
+
+fn rooms_of(socket: &Socket) -> Vec<String> {
+    sorted(
+        socket
+            .rooms()
+            .iter()
+            .map(|room| room.as_str().to_owned())
+            .collect(),
+    )
+}
+
+/// The events of the contract's table.
+fn register_probe_events(socket: &Socket) {
+    register(socket, "join", |socket, args| async move {
+        let rooms = list(Some(&first(&args)?))?;
+        socket
+            .join(rooms)
+            .await
+            .map_err(|error| error.to_string())?;
+        one(rooms_of(&socket))
+    });
+    register(socket, "leave", |socket, args| async move {
+        let room = first(&args)?;
+        let room = room.as_str().ok_or("the room must be a string")?;
+        socket
+            .leave(room)
+            .await
+            .map_err(|error| error.to_string())?;
+        one(rooms_of(&socket))
+    });
+    register(socket, "broadcast", |socket, args| async move {
+        let opts = options(&args)?;
+        let origin = match field(&opts, "from").and_then(Value::as_str) {
+            Some("server") => socket.namespace().broadcast(),
+            Some("socket") => socket.broadcast(),
+            other => return Err(format!("unknown origin: {other:?}")),
+        };
+        let operator = origin
+            .to(list(field(&opts, "to"))?)
+            .except(list(field(&opts, "except"))?);
+        let event = text(&opts, "event")?;
+        operator
+            .emit(&event, &arguments(&opts))
+            .await
+            .map_err(|error| error.to_string())?;
+        one(true)
+    });
+    register(socket, "fetch", |socket, args| async move {
+        let opts = options(&args)?;
+        let sockets = target(socket.namespace(), list(field(&opts, "in"))?)
+            .fetch_sockets()
+            .await
+            .map_err(|error| error.to_string())?;
+        one(sorted(sockets.iter().map(|s| s.id().to_owned()).collect()))
+    });
+    register(socket, "rooms", |socket, _args| async move {
+        one(socket.namespace().rooms())
+    });
+    register(socket, "socketsJoin", |socket, args| async move {
+        let opts = options(&args)?;
+        target(socket.namespace(), list(field(&opts, "in"))?)
+            .sockets_join(list(field(&opts, "rooms"))?)
+            .await
+            .map_err(|error| error.to_string())?;
+        one(true)
+    });
+    register(socket, "socketsLeave", |socket, args| async move {
+        let opts = options(&args)?;
+        target(socket.namespace(), list(field(&opts, "in"))?)
+            .sockets_leave(list(field(&opts, "rooms"))?)
+            .await
+            .map_err(|error| error.to_string())?;
+        one(true)
+    });
+    socket.on(
+        "kick",
+        |socket: Socket, args: Args, ack: AckSender| async move {
+            let request = options(&args).and_then(|opts| {
+                let close = field(&opts, "close")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                Ok((list(field(&opts, "in"))?, close))
+            });
+            let (rooms, close) = match request {
+                Ok(request) => request,
+                Err(message) => {
+                    let _ = ack.send(&json!({ "error": message }));
+                    return;
+                }
+            };
+            // Acknowledged first: the caller may be among the kicked.
+            let _ = ack.send(&true);
+            if let Err(error) = target(socket.namespace(), rooms)
+                .disconnect_sockets(close)
+                .await
+            {
+                tracing::warn!(%error, "kick failed");
+            }
+        },
+    );
+    register(socket, "echo", |_socket, args| async move { Ok(args) });
+    register(socket, "requestAck", |socket, args| async move {
+        let opts = options(&args)?;
+        let event = text(&opts, "event")?;
+        let answer = socket
+            .timeout(timeout(&opts)?)
+            .emit_with_ack::<_, Args>(&event, &arguments(&opts))
+            .await;
+        let reply = match answer {
+            Ok(resp) => {
+                let resp = resp.into_values().map_err(|error| error.to_string())?;
+                object([("err", Value::Null), ("resp", Value::Array(resp))])
+            }
+            Err(error) => object([
+                ("err", error.to_string().into()),
+                ("resp", Value::Array(Vec::new())),
+            ]),
+        };
+        one(reply)
+    });
+    register(socket, "broadcastWithAck", |socket, args| async move {
+        let opts = options(&args)?;
+        let event = text(&opts, "event")?;
+        let answer = target(socket.namespace(), list(field(&opts, "to"))?)
+            .timeout(timeout(&opts)?)
+            .emit_with_ack::<_, Value>(&event, &arguments(&opts))
+            .await;
+        let reply = match answer {
+            Ok(responses) => object([("err", Value::Null), ("responses", Value::Array(responses))]),
+            Err(partial) => object([
+                ("err", partial.error.to_string().into()),
+                ("responses", Value::Array(partial.responses)),
+            ]),
+        };
+        one(reply)
+    });
+    register(socket, "serverSideEmit", |socket, args| async move {
+        let opts = options(&args)?;
+        let event = text(&opts, "event")?;
+        socket
+            .namespace()
+            .server_side_emit(&event, &arguments(&opts))
+            .await
+            .map_err(|error| error.to_string())?;
+        one(true)
+    });
+    register(socket, "blast", |socket, args| async move {
+        let opts = options(&args)?;
+        let event = text(&opts, "event")?;
+        let count = field(&opts, "count")
+            .and_then(Value::as_u64)
+            .ok_or("`count` must be a number")?;
+        let payload = field(&opts, "payload").cloned().unwrap_or(Value::Null);
+        let operator = target(socket.namespace(), list(field(&opts, "to"))?);
+        for i in 0..count {
+            operator
+                .emit(&event, &(i, &payload))
+                .await
+                .map_err(|error| error.to_string())?;
+        }
+        one(count)
+    });
+}
+
+/// The extra events the Socket.IO protocol suite sends.
+fn register_suite_events(socket: &Socket) {
+    socket.on("message", |socket: Socket, args: Args| async move {
+        if let Err(error) = socket.emit("message-back", &args) {
+            tracing::warn!(%error, "message-back not sent");
+        }
+    });
+    register(socket, "message-with-ack", |_socket, args| async move {
+        Ok(args)
+    });
+}
+
+fn on_connection(socket: &Socket, suite: bool) {
+    register_probe_events(socket);
+    let auth = &socket.handshake().auth;
+    let greeting = if suite {
+        register_suite_events(socket);
+        socket.emit("auth", auth)
+    } else {
+        let hello = object([
+            ("id", socket.id().as_str().into()),
+            ("nsp", socket.ns().into()),
+            ("auth", auth.clone()),
+            ("recovered", socket.recovered().into()),
+        ]);
+        socket.emit("hello", &hello)
+    };
+    if let Err(error) = greeting {
+        tracing::warn!(%error, "greeting not sent");
+    }
+}
+
+fn build(io: &Server, suite: bool) {
+    for name in ["/", "/chat", "/custom"] {
+        io.of(name)
+            .on_connect(move |socket: Socket| async move { on_connection(&socket, suite) });
+    }
+    match io.of_regex("^/org-[a-z0-9-]+$") {
+        Ok(orgs) => {
+            orgs.on_connect(move |socket: Socket| async move { on_connection(&socket, suite) })
+        }
+        Err(error) => tracing::error!(%error, "dynamic namespace pattern refused"),
+    }
+    let admin = io.of("/admin");
+    admin.use_(|socket: Socket| async move {
+        match socket.handshake().auth.get("token").and_then(Value::as_str) {
+            Some("secret") => Ok(()),
+            _ => Err(ConnectError::new("unauthorized")),
+        }
+    });
+    let server = io.clone();
+    admin.on_connect(move |socket: Socket| {
+        let server = server.clone();
+        async move {
+            register(&socket, "stats", move |_socket, _args| {
+                let server = server.clone();
+                async move {
+                    let counts: serde_json::Map<String, serde_json::Value> = server
+                        .namespaces()
+                        .iter()
+                        .map(|nsp| (nsp.name().to_owned(), json!(nsp.socket_count())))
+                        .collect();
+                    one(json!({ "namespaces": counts }))
+                }
+            });
+            on_connection(&socket, suite);
+        }
+    });
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    init_tracing();
+    if std::env::var("ADAPTER").is_ok_and(|adapter| adapter == "redis") {
+        return Err("ADAPTER=redis: the Redis adapter is not part of this build yet".into());
+    }
+    if std::env::var("RECOVERY").is_ok_and(|recovery| recovery == "1") {
+        return Err("RECOVERY=1: connection state recovery is not part of this build yet".into());
+    }
+    let suite = std::env::var("PROTOCOL_SUITE").is_ok_and(|value| value == "1");
+    let port = port()?;
+    let default_ms =
+        |suite_ms, normal_ms| Duration::from_millis(if suite { suite_ms } else { normal_ms });
+    let ping_interval = env_millis("PING_INTERVAL")?.unwrap_or(default_ms(300, 25_000));
+    let ping_timeout = env_millis("PING_TIMEOUT")?.unwrap_or(default_ms(200, 20_000));
+
+    let mut options = ServerOptions::default();
+    options.engine.ping_interval = ping_interval;
+    options.engine.ping_timeout = ping_timeout;
+    options.engine.max_payload = 1_000_000;
+    options.engine.cors = Some(Cors::default());
+    let io = Server::with_options(options);
+    build(&io, suite);
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on {port}");
+    if suite {
+        let mut config = Config::default();
+        config.ping_interval = ping_interval;
+        config.ping_timeout = ping_timeout;
+        config.cors = Some(Cors::default());
+        let echo = EngineLayer::new(Engine::new(Echo, config));
+        serve(listener, echo.layer(io.engine().clone())).await?;
+    } else {
+        io.serve(listener).await?;
+    }
+    Ok(())
+}
