@@ -61,6 +61,10 @@ export async function startServer(kind, env = {}) {
     };
     proc.stdout.on('data', onData);
     proc.stderr.on('data', onData);
+    proc.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} could not start (${cmd}): ${error.message}`));
+    });
     proc.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${kind} exited with ${code}:\n${out}`));

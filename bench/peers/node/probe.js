@@ -1,0 +1,187 @@
+// The probe server of the probe contract (CONTRACT.md in shared/), on Node's socket.io: exposes the
+// server-side API through events so that one black-box client can drive every implementation alike.
+const http = require("node:http");
+const { Server } = require("socket.io");
+const { attachEcho, envMs } = require("./eio-echo");
+
+const PORT = Number(process.env.PORT || 3000);
+// Protocol-suite mode serves the official Engine.IO / Socket.IO protocol test suites.
+const SUITE = process.env.PROTOCOL_SUITE === "1";
+const PING_INTERVAL = envMs("PING_INTERVAL", SUITE ? 300 : 25000);
+const PING_TIMEOUT = envMs("PING_TIMEOUT", SUITE ? 200 : 20000);
+
+/** `undefined`, a string or an array of strings, as an array. */
+const list = (rooms) => [].concat(rooms ?? []);
+
+const sorted = (items) => [...items].sort();
+
+/** Listens to each event of `handlers`; a handler gets the ack callback first, then the event's
+ * arguments, and a handler that fails acks `{ error: message }`. */
+function register(socket, handlers) {
+  for (const [event, handler] of Object.entries(handlers)) {
+    socket.on(event, async (...args) => {
+      const ack = typeof args.at(-1) === "function" ? args.pop() : () => {};
+      try {
+        await handler(ack, ...args);
+      } catch (err) {
+        ack({ error: err.message });
+      }
+    });
+  }
+}
+
+/** The events of the contract's table. An empty room list targets the whole namespace. */
+function probeHandlers(socket) {
+  const nsp = socket.nsp;
+  return {
+    join: async (ack, rooms) => {
+      await socket.join(rooms);
+      ack(sorted(socket.rooms));
+    },
+    leave: async (ack, room) => {
+      await socket.leave(room);
+      ack(sorted(socket.rooms));
+    },
+    broadcast: (ack, { from, to, except, event, args }) => {
+      const origin = { server: nsp, socket: socket.broadcast }[from];
+      if (!origin) throw new Error(`unknown origin: ${from}`);
+      origin.to(list(to)).except(list(except)).emit(event, ...args);
+      ack(true);
+    },
+    fetch: async (ack, { in: rooms } = {}) => {
+      const sockets = await nsp.in(list(rooms)).fetchSockets();
+      ack(sorted(sockets.map((s) => s.id)));
+    },
+    rooms: (ack) => {
+      const { rooms, sids } = nsp.adapter;
+      ack(sorted([...rooms.keys()].filter((room) => !sids.has(room))));
+    },
+    socketsJoin: (ack, { in: rooms, rooms: joined }) => {
+      nsp.in(list(rooms)).socketsJoin(joined);
+      ack(true);
+    },
+    socketsLeave: (ack, { in: rooms, rooms: left }) => {
+      nsp.in(list(rooms)).socketsLeave(left);
+      ack(true);
+    },
+    kick: (ack, { in: rooms, close = false } = {}) => {
+      ack(true);
+      nsp.in(list(rooms)).disconnectSockets(close);
+    },
+    echo: (ack, ...args) => ack(...args),
+    requestAck: (ack, { event, args, timeoutMs }) => {
+      socket.timeout(timeoutMs).emit(event, ...args, (err, ...resp) => {
+        ack(err ? { err: err.message, resp: [] } : { err: null, resp });
+      });
+    },
+    broadcastWithAck: (ack, { to, event, args, timeoutMs }) => {
+      nsp.in(list(to)).timeout(timeoutMs).emit(event, ...args, (err, responses) => {
+        ack({ err: err ? err.message : null, responses });
+      });
+    },
+    serverSideEmit: (ack, { event, args }) => {
+      nsp.serverSideEmit(event, ...args);
+      ack(true);
+    },
+    blast: (ack, { to, event, count, payload }) => {
+      const target = nsp.in(list(to));
+      for (let i = 0; i < count; i++) target.emit(event, i, payload);
+      ack(count);
+    },
+  };
+}
+
+/** The extra events the Socket.IO protocol suite sends. */
+function suiteHandlers(socket) {
+  return {
+    message: (_ack, ...args) => socket.emit("message-back", ...args),
+    "message-with-ack": (ack, ...args) => ack(...args),
+  };
+}
+
+/** `/admin` only: local socket count of every namespace. */
+function adminHandlers(io) {
+  return {
+    stats: (ack) => {
+      const counts = [...io._nsps].map(([name, nsp]) => [name, nsp.sockets.size]);
+      ack({ namespaces: Object.fromEntries(counts) });
+    },
+  };
+}
+
+function onConnection(socket) {
+  register(socket, probeHandlers(socket));
+  if (SUITE) {
+    register(socket, suiteHandlers(socket));
+    socket.emit("auth", socket.handshake.auth);
+  } else {
+    const { id, nsp, handshake, recovered } = socket;
+    socket.emit("hello", { id, nsp: nsp.name, auth: handshake.auth, recovered });
+  }
+}
+
+/** Events other nodes send with `serverSideEmit` reach this node's sockets as `fromServer`.
+ * Namespace exposes no catch-all listener for them, hence the override of the hook the adapter
+ * calls. */
+function relayServerSideEmits(nsp) {
+  nsp._onServerSideEmit = (args) => nsp.local.emit("fromServer", ...args);
+}
+
+/** The Redis adapter (classic pub/sub) and its two clients. */
+async function redisAdapter() {
+  const { createClient } = require("redis");
+  const { createAdapter } = require("@socket.io/redis-adapter");
+  const pub = createClient({ url: process.env.REDIS_URL || "redis://127.0.0.1:6379" });
+  const sub = pub.duplicate();
+  for (const client of [pub, sub]) {
+    client.on("error", (err) => console.error(`redis: ${err.message}`));
+  }
+  await Promise.all([pub.connect(), sub.connect()]);
+  return { adapter: createAdapter(pub, sub), clients: [pub, sub] };
+}
+
+async function main() {
+  const redis = process.env.ADAPTER === "redis" ? await redisAdapter() : null;
+  const httpServer = http.createServer((req, res) => res.writeHead(404).end());
+  const io = new Server(httpServer, {
+    pingInterval: PING_INTERVAL,
+    pingTimeout: PING_TIMEOUT,
+    maxHttpBufferSize: 1e6,
+    cors: { origin: "*" },
+    ...(redis && { adapter: redis.adapter }),
+    ...(process.env.RECOVERY === "1" && {
+      connectionStateRecovery: { maxDisconnectionDuration: 120000 },
+    }),
+  });
+
+  relayServerSideEmits(io.of("/"));
+  io.on("new_namespace", relayServerSideEmits);
+
+  for (const name of ["/", "/chat", "/custom"]) io.of(name).on("connection", onConnection);
+  io.of(/^\/org-[a-z0-9-]+$/).on("connection", onConnection);
+  io.of("/admin")
+    .use((socket, next) => {
+      next(socket.handshake.auth.token === "secret" ? undefined : new Error("unauthorized"));
+    })
+    .on("connection", (socket) => {
+      register(socket, adminHandlers(io));
+      onConnection(socket);
+    });
+
+  // socket.io's engine answers `/socket.io/` only; other paths reach the listeners attached
+  // before or after it, here the raw echo engine.
+  if (SUITE) attachEcho(httpServer, { pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+
+  httpServer.listen(PORT, "127.0.0.1", () => console.log(`listening on ${PORT}`));
+
+  process.once("SIGTERM", async () => {
+    await io.close(); // disconnects every socket and closes the HTTP server
+    await Promise.all((redis?.clients ?? []).map((client) => client.quit()));
+    process.exit(0);
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
