@@ -3,16 +3,10 @@
 # http://localhost:3000 (the suites hard-code that address).
 #
 # The suites are not part of this repository. They live in the socket.io repository
-# (https://github.com/socketio/socket.io), in the folders docs/engine.io-protocol/v4-test-suite
-# and docs/socket.io-protocol/v5-test-suite, each with its own package.json. To obtain them:
-#
-#   git clone --depth 1 https://github.com/socketio/socket.io /tmp/socket.io
-#   mkdir -p /work/protocol-suites
-#   cp -r /tmp/socket.io/docs/engine.io-protocol/v4-test-suite /work/protocol-suites/engine.io-v4
-#   cp -r /tmp/socket.io/docs/socket.io-protocol/v5-test-suite /work/protocol-suites/socket.io-v5
-#   for suite in engine.io-v4 socket.io-v5; do
-#     (cd /work/protocol-suites/$suite && npm install && npm install --no-save ws@8.16.0)
-#   done
+# (socketio/socket.io), in the folders docs/engine.io-protocol/v4-test-suite and
+# docs/socket.io-protocol/v5-test-suite, each with its own package.json. Copy the two folders to
+# $PROTOCOL_SUITES_DIR/engine.io-v4 and $PROTOCOL_SUITES_DIR/socket.io-v5, then in each run
+# `npm install && npm install --no-save ws@8.16.0`.
 #
 # Why ws 8.16.0 (within the suites' range ^8.5.0): the suites wait for each WebSocket message with
 # a new listener, which assumes one message per event-loop task, as browsers dispatch them. ws
