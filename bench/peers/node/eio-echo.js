@@ -4,13 +4,14 @@ const http = require("node:http");
 const engine = require("engine.io");
 
 /** Serves the echo endpoint at `/engine.io/` on `httpServer`. */
-function attachEcho(httpServer, { pingInterval, pingTimeout }) {
+function attachEcho(httpServer, { pingInterval, pingTimeout, perMessageDeflate = false }) {
   const server = engine.attach(httpServer, {
     path: "/engine.io/",
     pingInterval,
     pingTimeout,
     maxHttpBufferSize: 1e6,
     cors: { origin: "*" },
+    perMessageDeflate,
   });
   server.on("connection", (socket) => {
     socket.on("message", (data) => socket.send(data));
@@ -29,6 +30,8 @@ if (require.main === module) {
   const server = attachEcho(httpServer, {
     pingInterval: envMs("PING_INTERVAL", 25000),
     pingTimeout: envMs("PING_TIMEOUT", 20000),
+    // WebSocket compression of messages from 1024 bytes on, as engine.io's default threshold.
+    perMessageDeflate: process.env.PER_MESSAGE_DEFLATE === "1",
   });
   httpServer.listen(port, "127.0.0.1", () => console.log(`listening on ${port}`));
   process.on("SIGTERM", () => {

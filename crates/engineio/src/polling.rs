@@ -76,6 +76,11 @@ pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<
     loop {
         {
             let mut state = shared.lock();
+            if state.transport != TransportKind::Polling {
+                // Upgraded while this request waited: the queue is the WebSocket's now.
+                batch.push_back(Frame::noop());
+                break;
+            }
             if !state.queue.is_empty() {
                 state.take_into(&mut batch);
                 state.poll_waiting = false;

@@ -1,9 +1,10 @@
 //! A bare Engine.IO server that echoes every message back (text as text, binary as binary).
 //!
 //! Listens on 127.0.0.1:`PORT` (default 3000) at `/engine.io/`; `PING_INTERVAL` and
-//! `PING_TIMEOUT` (ms) override the heartbeat; maxPayload is 1e6 bytes; any origin may connect.
+//! `PING_TIMEOUT` (ms) override the heartbeat; maxPayload is 1e6 bytes; any origin may connect;
+//! `PER_MESSAGE_DEFLATE=1` compresses WebSocket messages from 1024 bytes on.
 
-use roomcast_engineio::{serve, Config, Cors, Engine};
+use roomcast_engineio::{serve, Config, Cors, Deflate, Engine};
 use roomcast_examples::{env_millis, init_tracing, port, Echo};
 
 #[tokio::main]
@@ -17,6 +18,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(timeout) = env_millis("PING_TIMEOUT")? {
         config.ping_timeout = timeout;
+    }
+    if std::env::var("PER_MESSAGE_DEFLATE").is_ok_and(|value| value == "1") {
+        config.per_message_deflate = Some(Deflate::default());
     }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on {port}");
