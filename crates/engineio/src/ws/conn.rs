@@ -2,11 +2,15 @@
 //! the session in one write per wake-up.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use super::deflate::Deflate;
 use super::frame::{self, WsError, CLOSE_NORMAL, OP_BINARY, OP_PONG, OP_TEXT};
@@ -16,10 +20,49 @@ use crate::handler::Handler;
 use crate::packet::{decode_text, Frame, Message, Packet};
 use crate::socket::{CloseReason, TransportKind};
 
-/// Read buffer growth step; a connection with nothing to read holds at most this much.
+/// Read buffer growth step.
 const READ_CHUNK: usize = 4096;
-/// A write buffer grown past this by a burst is released once the burst is written.
-const KEEP_WRITE_CAPACITY: usize = 64 * 1024;
+/// A write buffer larger than this is released once written, so that an idle connection holds
+/// next to nothing; a smaller one is kept for the next batch.
+const KEEP_WRITE_CAPACITY: usize = 1024;
+
+/// The stream under a WebSocket. Reading waits for readiness before it takes a buffer where the
+/// stream allows it, so that an idle connection holds no read buffer at all.
+pub(crate) trait WsIo: AsyncRead + AsyncWrite + Unpin + Send {
+    /// Reads what is available into `buf`; `Ok(0)` at the end of the stream. Cancel-safe.
+    fn read_some<'a>(
+        &'a mut self,
+        buf: &'a mut BytesMut,
+    ) -> impl Future<Output = std::io::Result<usize>> + Send + 'a;
+}
+
+impl WsIo for TcpStream {
+    async fn read_some(&mut self, buf: &mut BytesMut) -> std::io::Result<usize> {
+        if buf.is_empty() && buf.capacity() > 0 {
+            // Nothing partial is buffered: wait without holding memory.
+            *buf = BytesMut::new();
+        }
+        loop {
+            self.readable().await?;
+            if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+                buf.reserve(READ_CHUNK);
+            }
+            match self.try_read_buf(buf) {
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+                result => return result,
+            }
+        }
+    }
+}
+
+impl WsIo for TokioIo<Upgraded> {
+    async fn read_some(&mut self, buf: &mut BytesMut) -> std::io::Result<usize> {
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+            buf.reserve(READ_CHUNK);
+        }
+        self.read_buf(buf).await
+    }
+}
 
 pub(crate) struct WsTransport<IO> {
     io: IO,
@@ -31,7 +74,7 @@ pub(crate) struct WsTransport<IO> {
     max_payload: usize,
 }
 
-impl<IO: AsyncRead + AsyncWrite + Unpin> WsTransport<IO> {
+impl<IO: WsIo> WsTransport<IO> {
     pub(crate) fn new(
         io: IO,
         leftover: &[u8],
@@ -60,10 +103,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WsTransport<IO> {
                     return Ok(message);
                 }
             }
-            if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
-                self.read_buf.reserve(READ_CHUNK);
-            }
-            if self.io.read_buf(&mut self.read_buf).await? == 0 {
+            if self.io.read_some(&mut self.read_buf).await? == 0 {
                 return Err(WsError::Eof);
             }
         }
@@ -118,10 +158,7 @@ enum Event {
 }
 
 /// Carries a session over this WebSocket until it ends.
-pub(crate) async fn run<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
-    session: Arc<Session<H>>,
-    mut ws: WsTransport<IO>,
-) {
+pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: WsTransport<IO>) {
     let shared = session.shared.clone();
     let mut batch = VecDeque::new();
     loop {
@@ -165,7 +202,7 @@ pub(crate) async fn run<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
 /// An error ends the connection; the reason, when given, overrides the one derived from it.
 type Outcome = Result<(), (WsError, Option<CloseReason>)>;
 
-async fn write_batch<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
+async fn write_batch<H: Handler, IO: WsIo>(
     session: &Session<H>,
     ws: &mut WsTransport<IO>,
     batch: &mut VecDeque<Frame>,
@@ -186,7 +223,7 @@ async fn write_batch<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
     Ok(())
 }
 
-async fn on_message<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
+async fn on_message<H: Handler, IO: WsIo>(
     session: &Session<H>,
     ws: &mut WsTransport<IO>,
     message: WsMessage,
@@ -216,7 +253,7 @@ async fn on_message<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
 
 /// Runs the upgrade of a polling session: `2probe` → `3probe`, the pending poll released,
 /// then `5` switches the session to this WebSocket. Returns whether the upgrade completed.
-pub(crate) async fn probe<H: Handler, IO: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn probe<H: Handler, IO: WsIo>(
     session: &Session<H>,
     ws: &mut WsTransport<IO>,
     timeout: Duration,
