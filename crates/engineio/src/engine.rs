@@ -262,7 +262,7 @@ impl<H: Handler> Engine<H> {
         let sid = Sid::new();
         let shared = Arc::new(Shared::new(
             sid,
-            request,
+            Arc::new(request),
             transport,
             config.max_buffered_bytes,
         ));

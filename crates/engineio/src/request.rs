@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 
 /// The address of the peer of a connection, as a request extension. [`serve`](crate::serve)
 /// inserts it; a server of your own can insert it so that sessions know their peer.
@@ -12,6 +12,7 @@ use http::{HeaderMap, Method, Uri};
 pub struct RemoteAddr(pub SocketAddr);
 
 /// The handshake request of a session: method, URI, headers, query and peer address.
+/// Sessions share it behind an `Arc` with the layers above.
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
     /// The HTTP method.
@@ -26,12 +27,34 @@ pub struct RequestInfo {
     pub issued: SystemTime,
 }
 
+impl Default for RequestInfo {
+    fn default() -> Self {
+        RequestInfo {
+            method: Method::GET,
+            uri: Uri::from_static("/"),
+            headers: HeaderMap::new(),
+            remote_addr: None,
+            issued: SystemTime::UNIX_EPOCH,
+        }
+    }
+}
+
 impl RequestInfo {
+    /// Copies what a session keeps of its handshake request. The copies own their bytes: the
+    /// request's own header values and URI are slices of the connection's read buffer, which a
+    /// long-lived session must not keep alive.
     pub(crate) fn new<B>(req: &http::Request<B>) -> RequestInfo {
+        let mut headers = HeaderMap::with_capacity(req.headers().len());
+        for (name, value) in req.headers() {
+            if let Ok(mut owned) = HeaderValue::from_bytes(value.as_bytes()) {
+                owned.set_sensitive(value.is_sensitive());
+                headers.append(name.clone(), owned);
+            }
+        }
         RequestInfo {
             method: req.method().clone(),
-            uri: req.uri().clone(),
-            headers: req.headers().clone(),
+            uri: Uri::try_from(req.uri().to_string()).unwrap_or_else(|_| req.uri().clone()),
+            headers,
             remote_addr: req.extensions().get::<RemoteAddr>().map(|addr| addr.0),
             issued: SystemTime::now(),
         }

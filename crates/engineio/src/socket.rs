@@ -84,8 +84,8 @@ impl Socket {
         self.shared.id
     }
 
-    /// The handshake request.
-    pub fn request(&self) -> &RequestInfo {
+    /// The handshake request (shared: clone the `Arc` to keep it).
+    pub fn request(&self) -> &Arc<RequestInfo> {
         &self.shared.request
     }
 
@@ -145,7 +145,7 @@ impl fmt::Debug for Socket {
 /// The state every transport of a session shares.
 pub(crate) struct Shared {
     pub(crate) id: Sid,
-    pub(crate) request: RequestInfo,
+    pub(crate) request: Arc<RequestInfo>,
     state: Mutex<State>,
     /// Wakes the transport that drains the queue.
     pub(crate) wake: Notify,
@@ -191,7 +191,7 @@ impl State {
 impl Shared {
     pub(crate) fn new(
         id: Sid,
-        request: RequestInfo,
+        request: Arc<RequestInfo>,
         transport: TransportKind,
         max_buffered_bytes: usize,
     ) -> Shared {

@@ -3,10 +3,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use roomcast_engineio::{CloseReason, Connection, Frame, Message, TransportKind};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::handler::run_inline;
@@ -23,6 +26,50 @@ use crate::value::Value;
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<ClientInner>,
+}
+
+/// Closes the connections that join no namespace within the connect timeout. Every connection
+/// gets the same timeout, so deadlines come in order: one task and one queue serve them all,
+/// instead of a timer per connection.
+pub(crate) struct ConnectTimeouts {
+    timeout: Duration,
+    queue: OnceLock<mpsc::UnboundedSender<(Instant, Weak<ClientInner>)>>,
+}
+
+impl ConnectTimeouts {
+    pub(crate) fn new(timeout: Duration) -> ConnectTimeouts {
+        ConnectTimeouts {
+            timeout,
+            queue: OnceLock::new(),
+        }
+    }
+
+    fn watch(&self, client: &Arc<ClientInner>) {
+        let queue = self.queue.get_or_init(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(close_late_connections(receiver));
+            sender
+        });
+        let _ = queue.send((Instant::now() + self.timeout, Arc::downgrade(client)));
+    }
+}
+
+async fn close_late_connections(mut queue: mpsc::UnboundedReceiver<(Instant, Weak<ClientInner>)>) {
+    let waiting = |client: &Weak<ClientInner>| {
+        client
+            .upgrade()
+            .filter(|inner| !inner.joined.load(Ordering::Acquire))
+    };
+    while let Some((deadline, client)) = queue.recv().await {
+        if waiting(&client).is_none() {
+            continue;
+        }
+        tokio::time::sleep_until(deadline).await;
+        if let Some(inner) = waiting(&client) {
+            tracing::debug!(sid = %inner.conn.id(), "no namespace joined within connect_timeout, closing");
+            inner.conn.close();
+        }
+    }
 }
 
 struct ClientInner {
@@ -43,7 +90,6 @@ enum Slot {
 
 impl Client {
     pub(crate) fn new(server: Arc<ServerInner>, conn: roomcast_engineio::Socket) -> Client {
-        let connect_timeout = server.connect_timeout();
         let client = Client {
             inner: Arc::new(ClientInner {
                 server,
@@ -53,16 +99,7 @@ impl Client {
                 joined: AtomicBool::new(false),
             }),
         };
-        let weak: Weak<ClientInner> = Arc::downgrade(&client.inner);
-        tokio::spawn(async move {
-            tokio::time::sleep(connect_timeout).await;
-            if let Some(inner) = weak.upgrade() {
-                if !inner.joined.load(Ordering::Acquire) {
-                    tracing::debug!(sid = %inner.conn.id(), "no namespace joined within connect_timeout, closing");
-                    inner.conn.close();
-                }
-            }
-        });
+        client.inner.server.connect_timeouts().watch(&client.inner);
         client
     }
 
@@ -185,7 +222,7 @@ impl Client {
     }
 
     async fn join_namespace(&self, name: String, auth: Value) {
-        let handshake = Handshake::new(self.inner.conn.request(), auth);
+        let handshake = Handshake::new(self.inner.conn.request().clone(), auth);
         let Some(nsp) = self.inner.server.namespace_for(&name, &handshake).await else {
             return self.refuse(&name, "Invalid namespace", None);
         };

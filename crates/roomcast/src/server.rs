@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::adapter::Adapter;
 use crate::broadcast::BroadcastOperator;
-use crate::client::Client;
+use crate::client::{Client, ConnectTimeouts};
 use crate::error::{ConnectError, Error};
 use crate::handler::{ConnectHandler, Middleware};
 use crate::handshake::Handshake;
@@ -99,7 +99,7 @@ pub(crate) struct ServerInner {
     namespaces: RwLock<Namespaces>,
     parents: RwLock<Vec<ParentNamespace>>,
     adapter: AdapterFactory,
-    connect_timeout: Duration,
+    connect_timeouts: ConnectTimeouts,
 }
 
 /// The namespaces, by name and in creation order.
@@ -132,8 +132,8 @@ fn normalize(name: &str) -> String {
 }
 
 impl ServerInner {
-    pub(crate) fn connect_timeout(&self) -> Duration {
-        self.connect_timeout
+    pub(crate) fn connect_timeouts(&self) -> &ConnectTimeouts {
+        &self.connect_timeouts
     }
 
     fn of(&self, name: &str) -> Namespace {
@@ -202,7 +202,7 @@ impl Server {
             namespaces: RwLock::new(Namespaces::default()),
             parents: RwLock::new(Vec::new()),
             adapter: options.adapter,
-            connect_timeout: options.connect_timeout,
+            connect_timeouts: ConnectTimeouts::new(options.connect_timeout),
         });
         inner.of("/");
         let engine = Engine::new(

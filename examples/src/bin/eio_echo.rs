@@ -5,7 +5,7 @@
 //! `PER_MESSAGE_DEFLATE=1` compresses WebSocket messages from 1024 bytes on.
 
 use roomcast_engineio::{serve, Config, Cors, Deflate, Engine};
-use roomcast_examples::{env_millis, init_tracing, port, Echo};
+use roomcast_examples::{env_millis, init_tracing, port, shutdown_signal, Echo};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,6 +24,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on {port}");
-    serve(listener, Engine::new(Echo, config)).await?;
+    let engine = Engine::new(Echo, config);
+    tokio::select! {
+        served = serve(listener, engine.clone()) => served?,
+        _ = shutdown_signal() => engine.close_all(),
+    }
     Ok(())
 }

@@ -12,7 +12,7 @@ use roomcast::{
     Value,
 };
 use roomcast_engineio::{serve, Config, Cors, Engine, EngineLayer};
-use roomcast_examples::{env_millis, init_tracing, port, Echo};
+use roomcast_examples::{env_millis, init_tracing, port, shutdown_signal, Echo};
 use serde_json::json;
 use tower_layer::Layer;
 
@@ -389,15 +389,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on {port}");
-    if suite {
+    let served = if suite {
         let mut config = Config::default();
         config.ping_interval = ping_interval;
         config.ping_timeout = ping_timeout;
         config.cors = Some(Cors::default());
         let echo = EngineLayer::new(Engine::new(Echo, config));
-        serve(listener, echo.layer(io.engine().clone())).await?;
+        tokio::spawn(serve(listener, echo.layer(io.engine().clone())))
     } else {
-        io.serve(listener).await?;
+        let io = io.clone();
+        tokio::spawn(async move { io.serve(listener).await })
+    };
+    tokio::select! {
+        served = served => served??,
+        _ = shutdown_signal() => io.close(),
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -25,6 +25,8 @@ const READ_CHUNK: usize = 4096;
 /// A write buffer larger than this is released once written, so that an idle connection holds
 /// next to nothing; a smaller one is kept for the next batch.
 const KEEP_WRITE_CAPACITY: usize = 1024;
+/// A drained frame queue with more room than this is released.
+const IDLE_QUEUE_CAPACITY: usize = 8;
 
 /// The stream under a WebSocket. Reading waits for readiness before it takes a buffer where the
 /// stream allows it, so that an idle connection holds no read buffer at all.
@@ -77,13 +79,13 @@ pub(crate) struct WsTransport<IO> {
 impl<IO: WsIo> WsTransport<IO> {
     pub(crate) fn new(
         io: IO,
-        leftover: &[u8],
+        leftover: Bytes,
         deflate: Option<Deflate>,
         max_payload: usize,
     ) -> Self {
         WsTransport {
             io,
-            read_buf: BytesMut::from(leftover),
+            read_buf: BytesMut::from(&leftover[..]),
             write_buf: BytesMut::new(),
             assembler: Assembler::default(),
             deflate,
@@ -215,6 +217,10 @@ async fn write_batch<H: Handler, IO: WsIo>(
             break;
         }
         ws.queue(&frame).map_err(|error| (error, None))?;
+    }
+    if batch.capacity() > IDLE_QUEUE_CAPACITY {
+        // Let go of what a burst grew, so that an idle connection keeps no queue memory.
+        *batch = VecDeque::new();
     }
     ws.flush().await.map_err(|error| (error, None))?;
     if closing {

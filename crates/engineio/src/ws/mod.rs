@@ -75,11 +75,13 @@ macro_rules! with_transport {
     ($io:expr, $deflate:expr, $max:expr, |$ws:ident| $body:expr) => {
         match $io {
             Io::Tcp(stream, leftover) => {
-                let $ws = WsTransport::new(stream, &leftover, $deflate, $max);
+                // `leftover` is a slice of hyper's read buffer: copied, then dropped at once so
+                // the connection does not keep that whole buffer alive.
+                let $ws = WsTransport::new(stream, leftover, $deflate, $max);
                 $body
             }
             Io::Upgraded(io) => {
-                let $ws = WsTransport::new(io, &[], $deflate, $max);
+                let $ws = WsTransport::new(io, Bytes::new(), $deflate, $max);
                 $body
             }
         }
