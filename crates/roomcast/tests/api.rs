@@ -336,3 +336,152 @@ async fn middleware_refusals_carry_message_and_data() {
     client.send("40").await;
     assert!(client.recv().await.starts_with("40{\"sid\""));
 }
+
+#[tokio::test]
+async fn on_any_sees_every_event_before_its_handler() {
+    let (_io, port, mut sockets) = server_with_sockets().await;
+    let (mut client, _) = RawClient::connect(port, "/").await;
+    let socket = next(&mut sockets).await;
+    let (seen_tx, mut seen) = mpsc::unbounded_channel();
+    socket.on_any(
+        move |_socket: Socket, event: String, args: roomcast::Args| {
+            let seen_tx = seen_tx.clone();
+            async move {
+                let _ = seen_tx.send((event, args.len()));
+            }
+        },
+    );
+    client.send(r#"42["first",1,2]"#).await;
+    client.send(r#"42["second"]"#).await;
+    assert_eq!(next(&mut seen).await, ("first".to_owned(), 2));
+    assert_eq!(next(&mut seen).await, ("second".to_owned(), 0));
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Profile {
+    name: String,
+    level: u32,
+}
+
+#[tokio::test]
+async fn socket_data_and_remote_socket_operations() {
+    let (io, port, mut sockets) = server_with_sockets().await;
+    let (mut client, sid) = RawClient::connect(port, "/").await;
+    let socket = next(&mut sockets).await;
+    socket
+        .set_data(&Profile {
+            name: "ada".into(),
+            level: 3,
+        })
+        .expect("data");
+    assert_eq!(socket.data::<Profile>().expect("typed data").name, "ada");
+
+    let found = io.fetch_sockets().await.expect("fetch");
+    assert_eq!(found.len(), 1);
+    let remote = &found[0];
+    assert_eq!(remote.id(), sid);
+    assert_eq!(remote.ns(), "/");
+    assert_eq!(
+        remote.data().get("level").and_then(|level| level.as_u64()),
+        Some(3)
+    );
+
+    remote.join("vip").await.expect("join");
+    assert!(socket.rooms().contains(&Room::new("vip").unwrap()));
+    assert_eq!(
+        io.in_("vip")
+            .fetch_sockets()
+            .await
+            .expect("fetch vip")
+            .len(),
+        1
+    );
+    remote.emit("note", &"for you").await.expect("emit");
+    assert_eq!(client.recv().await, r#"42["note","for you"]"#);
+    remote.leave("vip").await.expect("leave");
+    assert!(io
+        .in_("vip")
+        .fetch_sockets()
+        .await
+        .expect("fetch vip")
+        .is_empty());
+    remote.disconnect(false).await.expect("disconnect");
+    assert_eq!(client.recv().await, "41");
+    assert!(!socket.connected());
+}
+
+#[tokio::test]
+async fn middleware_sees_the_handshake() {
+    let io = Server::new();
+    let (seen_tx, mut seen) = mpsc::unbounded_channel();
+    io.use_(move |socket: Socket| {
+        let seen_tx = seen_tx.clone();
+        async move {
+            let handshake = socket.handshake();
+            let _ = seen_tx.send((
+                handshake.query().get("room").cloned(),
+                handshake.header("host").map(str::to_owned),
+                handshake.address().map(|addr| addr.ip().to_string()),
+                handshake
+                    .auth
+                    .get("token")
+                    .and_then(|token| token.as_str())
+                    .map(str::to_owned),
+            ));
+            Ok(())
+        }
+    });
+    let port = start(&io).await;
+    let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket&room=lobby");
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("websocket");
+    let mut client = RawClient { ws };
+    assert!(client.recv().await.starts_with("0{"));
+    client.send(r#"40{"token":"t0k"}"#).await;
+    assert!(client.recv().await.starts_with("40{"));
+    let (room, host, address, token) = next(&mut seen).await;
+    assert_eq!(room.as_deref(), Some("lobby"));
+    assert_eq!(host, Some(format!("127.0.0.1:{port}")));
+    assert_eq!(address.as_deref(), Some("127.0.0.1"));
+    assert_eq!(token.as_deref(), Some("t0k"));
+}
+
+/// One long-polling request, for the volatile test: the body of the response.
+async fn poll(port: u16, method: &str, query: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let request = format!(
+        "{method} /socket.io/?EIO=4&transport=polling{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    tokio::time::timeout(WAIT, stream.read_to_string(&mut response))
+        .await
+        .expect("in time")
+        .expect("read");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn volatile_events_are_dropped_for_clients_that_cannot_take_them() {
+    let (io, port, mut sockets) = server_with_sockets().await;
+    let open = poll(port, "GET", "", "").await;
+    let open: serde_json::Value =
+        serde_json::from_str(open.strip_prefix('0').expect("open")).expect("json");
+    let sid = format!("&sid={}", open["sid"].as_str().expect("sid"));
+    poll(port, "POST", &sid, "40").await;
+    assert!(poll(port, "GET", &sid, "").await.starts_with("40{"));
+    next(&mut sockets).await;
+
+    // No poll is waiting: the volatile event is dropped, the ordinary one queued.
+    io.volatile().emit("lost", &1).await.expect("volatile emit");
+    io.emit("kept", &2).await.expect("emit");
+    assert_eq!(poll(port, "GET", &sid, "").await, r#"42["kept",2]"#);
+}
