@@ -14,6 +14,8 @@ export const TARGET = process.env.E2E_TARGET || 'roomcast';
 const PROGRAMS = {
   probe: { roomcast: 'roomcast-probe', node: 'bench/peers/node/probe.js' },
   'eio-echo': { roomcast: 'roomcast-eio-echo', node: 'bench/peers/node/eio-echo.js' },
+  // The chat demo has no Node twin: its tests skip under E2E_TARGET=node.
+  chat: { roomcast: 'roomcast-chat' },
 };
 
 /** A free TCP port on 127.0.0.1. */

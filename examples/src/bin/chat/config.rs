@@ -1,0 +1,114 @@
+//! What the demo reads from its environment: `HOST` (127.0.0.1), `PORT` (3000),
+//! `ADMIN_TOKEN` (generated when unset), and `REDIS_URL`, which only gets a warning: there is
+//! no Redis adapter yet, so this process always runs alone.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rand::distr::{Alphanumeric, SampleString};
+
+/// The settings of one run.
+#[derive(Debug)]
+pub struct Config {
+    /// The address to listen on.
+    pub host: String,
+    /// The TCP port to listen on.
+    pub port: u16,
+    /// What `/admin` sockets must present.
+    pub admin_token: AdminToken,
+    /// Whether `REDIS_URL` is set.
+    pub redis_url_set: bool,
+}
+
+impl Config {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Config, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Ok(Config {
+            host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
+            port: roomcast_examples::port()?,
+            admin_token: var("ADMIN_TOKEN").map_or_else(AdminToken::generate, AdminToken::given),
+            redis_url_set: var("REDIS_URL").is_some(),
+        })
+    }
+}
+
+/// The admin token. Its `Debug` does not show it.
+#[derive(Clone)]
+pub struct AdminToken {
+    token: Arc<str>,
+    generated: bool,
+}
+
+impl AdminToken {
+    /// The token set by the operator.
+    pub fn given(token: String) -> AdminToken {
+        AdminToken {
+            token: token.into(),
+            generated: false,
+        }
+    }
+
+    /// A fresh random token (32 alphanumeric characters, about 190 bits).
+    pub fn generate() -> AdminToken {
+        AdminToken {
+            token: Alphanumeric.sample_string(&mut rand::rng(), 32).into(),
+            generated: true,
+        }
+    }
+
+    /// Whether this token was generated (and must be shown to the operator).
+    pub fn generated(&self) -> bool {
+        self.generated
+    }
+
+    /// The token.
+    pub fn as_str(&self) -> &str {
+        &self.token
+    }
+
+    /// Whether `given` is the token. Takes the same time wherever they differ, so that the
+    /// time of a refusal says nothing about how much of a guess was right.
+    pub fn matches(&self, given: &str) -> bool {
+        let (given, expected) = (given.as_bytes(), self.token.as_bytes());
+        given.len() == expected.len()
+            && given
+                .iter()
+                .zip(expected)
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminToken")
+            .field("generated", &self.generated)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_match_only_themselves() {
+        let token = AdminToken::given("s3cret".into());
+        assert!(token.matches("s3cret"));
+        for wrong in ["", "s3cre", "s3cret!", "S3cret", "s3crex"] {
+            assert!(!token.matches(wrong), "{wrong:?}");
+        }
+        assert!(!token.generated());
+    }
+
+    #[test]
+    fn generated_tokens_are_long_random_and_not_debug_printed() {
+        let (a, b) = (AdminToken::generate(), AdminToken::generate());
+        assert!(a.generated());
+        assert_eq!(a.as_str().len(), 32);
+        assert!(a.as_str().chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a.as_str(), b.as_str());
+        assert!(!format!("{a:?}").contains(a.as_str()));
+    }
+}

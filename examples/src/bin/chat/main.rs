@@ -1,0 +1,142 @@
+//! roomcast-chat: a multi-room chat, and an admin page that watches and steers it.
+//!
+//! One process serves the pages (axum) and Socket.IO (roomcast, as a tower layer around the
+//! router): `/` is the chat, `/admin` the admin page, `/socket.io/socket.io.min.js` the
+//! official browser client. `/chat` and `/admin` are the Socket.IO namespaces.
+//!
+//! Env: `HOST` (127.0.0.1), `PORT` (3000), `ADMIN_TOKEN` (generated and printed when unset),
+//! `RUST_LOG` (info). `REDIS_URL` is for a cluster mode that does not exist yet.
+
+mod admin;
+mod assets;
+mod broadcast;
+mod chat;
+mod config;
+mod input;
+mod member;
+mod reply;
+mod stats;
+mod web;
+
+use std::error::Error;
+use std::future::IntoFuture;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use roomcast::Server;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::assets::ClientBundle;
+use crate::config::Config;
+
+/// How long open HTTP requests get to finish once the process is asked to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_tracing();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("roomcast-chat: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`), in colour only on a terminal.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let config = Config::from_env()?;
+    let client = ClientBundle::load()?;
+    if config.redis_url_set {
+        tracing::warn!(
+            "REDIS_URL is set, but roomcast has no Redis adapter yet: \
+             this process runs alone, with the in-memory adapter"
+        );
+    }
+
+    let io = Server::new();
+    let chat = io.of("/chat");
+    chat::register(&chat);
+    admin::register(&io.of("/admin"), chat, config.admin_token.clone());
+    let app = web::router(&io, client);
+
+    let listener = TcpListener::bind((config.host.as_str(), config.port))
+        .await
+        .map_err(|error| format!("cannot listen on {}:{}: {error}", config.host, config.port))?;
+    let addr = listener.local_addr()?;
+    let token = &config.admin_token;
+    println!("chat:  http://{addr}/");
+    if token.generated() {
+        println!(
+            "ADMIN_TOKEN is not set; admin token for this run: {}",
+            token.as_str()
+        );
+        // The page reads the token from the fragment, which browsers do not send.
+        println!("admin: http://{addr}/admin#token={}", token.as_str());
+    } else {
+        println!("admin: http://{addr}/admin");
+    }
+    println!("listening on {}", addr.port());
+
+    let stop = Arc::new(Notify::new());
+    let stopped = stop.clone();
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stopped.notified().await })
+        .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result?,
+        () = shutdown_signal() => {
+            tracing::info!("shutting down");
+            io.close();
+            stop.notify_one();
+            if tokio::time::timeout(SHUTDOWN_GRACE, server).await.is_err() {
+                tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}, stopping anyway");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
