@@ -18,7 +18,7 @@ use crate::heartbeat::Timing;
 use crate::packet::{Frame, Message, Packet};
 use crate::polling;
 use crate::request::RequestInfo;
-use crate::sid::Sid;
+use crate::sid::{IdHasher, Sid};
 use crate::socket::{CloseReason, Shared, Socket, TransportKind};
 use crate::ws;
 use crate::BoxError;
@@ -49,7 +49,7 @@ impl<H: Handler> Clone for Engine<H> {
 pub(crate) struct Inner<H: Handler> {
     pub(crate) config: Config,
     handler: H,
-    sessions: RwLock<HashMap<Sid, Arc<Session<H>>>>,
+    sessions: RwLock<HashMap<Sid, Arc<Session<H>>, IdHasher>>,
     /// `config.path` without its trailing slash: Node serves `/engine.io` and `/engine.io/…`.
     prefix: String,
 }
@@ -99,6 +99,7 @@ impl<H: Handler> Session<H> {
         if !self.shared.set_reason(reason) {
             return;
         }
+        self.shared.lock().ended = true;
         self.shared.closed.cancel();
         if let Some(engine) = self.engine.upgrade() {
             engine.sessions.write().remove(&self.shared.id);
@@ -118,7 +119,7 @@ impl<H: Handler> Engine<H> {
             inner: Arc::new(Inner {
                 config,
                 handler,
-                sessions: RwLock::new(HashMap::new()),
+                sessions: RwLock::new(HashMap::default()),
                 prefix,
             }),
         }

@@ -56,7 +56,7 @@ pub use handler::{Connection, Handler};
 pub use packet::{Frame, InvalidFrame, Message, ParseError};
 pub use request::{RemoteAddr, RequestInfo};
 pub use service::{serve, EngineLayer, EngineService};
-pub use sid::Sid;
+pub use sid::{IdHash, IdHasher, Sid};
 pub use socket::{CloseReason, Socket, TransportKind};
 
 /// The boxed error type bodies and services may fail with.

@@ -91,7 +91,7 @@ pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<
                 batch.push_back(Frame::noop());
                 break;
             }
-            if shared.closed.is_cancelled() {
+            if state.ended {
                 break;
             }
             state.poll_waiting = true;

@@ -1,6 +1,7 @@
 //! Session ids: 120 random bits as 20 URL-safe characters, the shape of Node's ids.
 
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -18,8 +19,59 @@ const LEN: usize = 20;
 /// assert_eq!(Sid::parse(sid.as_str()), Some(sid));
 /// assert_eq!(Sid::parse("not a sid"), None);
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Sid([u8; LEN]);
+
+/// Ids are random: their first eight characters (48 random bits) are as good a hash as any.
+impl Hash for Sid {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(word));
+    }
+}
+
+/// A fast hasher for keys the server generates itself (session and socket ids, ack ids), where
+/// no client can choose colliding keys: one multiply per word instead of SipHash.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use roomcast_engineio::{IdHasher, Sid};
+///
+/// let mut sockets: HashMap<Sid, &str, IdHasher> = HashMap::default();
+/// let id = Sid::new();
+/// sockets.insert(id, "socket");
+/// assert_eq!(sockets.get(&id), Some(&"socket"));
+/// ```
+pub type IdHasher = BuildHasherDefault<IdHash>;
+
+/// The hasher of [`IdHasher`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdHash(u64);
+
+impl IdHash {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for IdHash {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.add(word);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 impl Sid {
     /// A fresh random id.

@@ -113,7 +113,7 @@ impl Socket {
         let writable = state.queue.is_empty()
             && !state.closing
             && (state.transport == TransportKind::WebSocket || state.poll_waiting)
-            && !self.shared.closed.is_cancelled();
+            && !state.ended;
         if writable {
             state.enqueue(frames);
             drop(state);
@@ -130,7 +130,7 @@ impl Socket {
 
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.is_cancelled()
+        self.shared.lock().ended
     }
 }
 
@@ -173,11 +173,18 @@ pub(crate) struct State {
     pub(crate) post_active: bool,
     /// The server asked to close; a close frame is queued.
     pub(crate) closing: bool,
+    /// The session has ended (the hot paths read this rather than `Shared::closed`, whose
+    /// check takes a lock of its own).
+    pub(crate) ended: bool,
 }
 
 impl State {
     fn enqueue(&mut self, frames: &[Frame]) {
-        self.queued_bytes += frames.iter().map(Frame::len).sum::<usize>();
+        self.enqueue_counted(frames, frames.iter().map(Frame::len).sum());
+    }
+
+    fn enqueue_counted(&mut self, frames: &[Frame], bytes: usize) {
+        self.queued_bytes += bytes;
         self.queue.extend(frames.iter().cloned());
     }
 
@@ -208,6 +215,7 @@ impl Shared {
                 get_active: false,
                 post_active: false,
                 closing: false,
+                ended: false,
             }),
             wake: Notify::new(),
             pong: Notify::new(),
@@ -224,7 +232,7 @@ impl Shared {
 
     pub(crate) fn push(&self, frames: &[Frame]) -> Result<(), SendError> {
         let mut state = self.state.lock();
-        if state.closing || self.closed.is_cancelled() {
+        if state.closing || state.ended {
             return Err(SendError::Closed);
         }
         let incoming: usize = frames.iter().map(Frame::len).sum();
@@ -235,7 +243,7 @@ impl Shared {
             return Err(SendError::QueueFull);
         }
         let was_empty = state.queue.is_empty();
-        state.enqueue(frames);
+        state.enqueue_counted(frames, incoming);
         drop(state);
         // A non-empty queue already has a wake-up pending or a writer about to look again.
         if was_empty {
@@ -257,7 +265,7 @@ impl Shared {
 
     pub(crate) fn request_close(&self) {
         let mut state = self.state.lock();
-        if state.closing || self.closed.is_cancelled() {
+        if state.closing || state.ended {
             return;
         }
         state.closing = true;

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use roomcast_engineio::Sid;
+use roomcast_engineio::{IdHasher, Sid};
 
 use crate::adapter::{
     AckSink, Adapter, BoxFuture, BroadcastOptions, BroadcastPacket, LocalSocket, SocketInfo,
@@ -23,10 +23,13 @@ pub struct MemoryAdapter {
     state: RwLock<State>,
 }
 
+/// A set of socket ids.
+type SidSet = HashSet<Sid, IdHasher>;
+
 #[derive(Default)]
 struct State {
-    rooms: HashMap<Room, HashSet<Sid>>,
-    sockets: HashMap<Sid, Member>,
+    rooms: HashMap<Room, SidSet>,
+    sockets: HashMap<Sid, Member, IdHasher>,
 }
 
 struct Member {
@@ -58,7 +61,7 @@ impl State {
 
     /// Calls `f` once for every socket the options target.
     fn apply(&self, opts: &BroadcastOptions, mut f: impl FnMut(&Member)) {
-        let except: HashSet<Sid> = opts
+        let except: SidSet = opts
             .except
             .iter()
             .filter_map(|room| self.rooms.get(room))
@@ -81,7 +84,7 @@ impl State {
                 }
             }
             rooms => {
-                let mut seen = HashSet::new();
+                let mut seen = SidSet::default();
                 for id in rooms
                     .iter()
                     .filter_map(|room| self.rooms.get(room))
@@ -251,7 +254,7 @@ impl Adapter for MemoryAdapter {
     }
 
     fn local_room_size(&self, room: &Room) -> usize {
-        self.state.read().rooms.get(room).map_or(0, HashSet::len)
+        self.state.read().rooms.get(room).map_or(0, SidSet::len)
     }
 
     fn broadcast<'a>(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::RwLock;
-use roomcast_engineio::Sid;
+use roomcast_engineio::{IdHasher, Sid};
 use serde::Serialize;
 
 use crate::adapter::{Adapter, LocalSocket};
@@ -45,7 +45,7 @@ pub struct Namespace {
 struct NamespaceInner {
     name: Arc<str>,
     adapter: Arc<dyn Adapter>,
-    sockets: RwLock<HashMap<Sid, Socket>>,
+    sockets: RwLock<HashMap<Sid, Socket, IdHasher>>,
     middleware: RwLock<Vec<Middleware>>,
     connect_handlers: RwLock<Vec<ConnectHandler>>,
     /// One acknowledgement id counter per namespace, shared by its sockets and broadcasts.
@@ -58,7 +58,7 @@ impl Namespace {
             inner: Arc::new(NamespaceInner {
                 name,
                 adapter,
-                sockets: RwLock::new(HashMap::new()),
+                sockets: RwLock::new(HashMap::default()),
                 middleware: RwLock::new(Vec::new()),
                 connect_handlers: RwLock::new(Vec::new()),
                 ack_ids: AtomicU64::new(0),

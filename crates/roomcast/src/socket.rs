@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
-use roomcast_engineio::{Frame, Sid, TransportKind};
+use roomcast_engineio::{Frame, IdHasher, Sid, TransportKind};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::oneshot;
@@ -116,7 +116,7 @@ struct SocketInner {
     handshake: Handshake,
     connected: AtomicBool,
     handlers: RwLock<Handlers>,
-    acks: Mutex<HashMap<u64, PendingAck>>,
+    acks: Mutex<HashMap<u64, PendingAck, IdHasher>>,
     data: Mutex<Value>,
     /// Events that arrive while the connect handlers have not started yet.
     early: Mutex<Option<Vec<Event>>>,
@@ -142,7 +142,7 @@ impl Socket {
                 handshake,
                 connected: AtomicBool::new(false),
                 handlers: RwLock::new(Handlers::default()),
-                acks: Mutex::new(HashMap::new()),
+                acks: Mutex::new(HashMap::default()),
                 data: Mutex::new(Value::Null),
                 early: Mutex::new(Some(Vec::new())),
             }),

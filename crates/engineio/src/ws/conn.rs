@@ -69,7 +69,7 @@ impl WsIo for TokioIo<Upgraded> {
 pub(crate) struct WsTransport<IO> {
     io: IO,
     read_buf: BytesMut,
-    write_buf: BytesMut,
+    write_buf: Vec<u8>,
     assembler: Assembler,
     deflate: Option<Deflate>,
     compressed: Vec<u8>,
@@ -86,7 +86,7 @@ impl<IO: WsIo> WsTransport<IO> {
         WsTransport {
             io,
             read_buf: BytesMut::from(&leftover[..]),
-            write_buf: BytesMut::new(),
+            write_buf: Vec::new(),
             assembler: Assembler::default(),
             deflate,
             compressed: Vec::new(),
@@ -135,7 +135,7 @@ impl<IO: WsIo> WsTransport<IO> {
         self.io.write_all(&self.write_buf).await?;
         self.write_buf.clear();
         if self.write_buf.capacity() > KEEP_WRITE_CAPACITY {
-            self.write_buf = BytesMut::new();
+            self.write_buf = Vec::new();
         }
         Ok(())
     }
@@ -210,6 +210,11 @@ async fn write_batch<H: Handler, IO: WsIo>(
     batch: &mut VecDeque<Frame>,
 ) -> Outcome {
     session.shared.lock().take_into(batch);
+    let size: usize = batch
+        .iter()
+        .map(|frame| frame::header_len(frame.len()) + frame.len())
+        .sum();
+    ws.write_buf.reserve(size);
     let mut closing = false;
     for frame in batch.drain(..) {
         if frame.is_close() {

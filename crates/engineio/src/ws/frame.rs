@@ -1,7 +1,7 @@
 //! WebSocket frames (RFC 6455 §5): parsing client frames out of a read buffer and writing
 //! server frames into a write buffer.
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 pub(crate) const OP_CONTINUATION: u8 = 0x0;
 pub(crate) const OP_TEXT: u8 = 0x1;
@@ -121,26 +121,35 @@ fn unmask(payload: &mut [u8], mask: [u8; 4]) {
     }
 }
 
+/// The size of a server frame header for a payload of `len` bytes.
+pub(crate) fn header_len(len: usize) -> usize {
+    match len {
+        0..=125 => 2,
+        126..=0xFFFF => 4,
+        _ => 10,
+    }
+}
+
 /// Appends one unmasked, final server frame.
-pub(crate) fn write(out: &mut BytesMut, opcode: u8, rsv1: bool, payload: &[u8]) {
-    out.reserve(payload.len() + 10);
-    out.put_u8(0x80 | if rsv1 { 0x40 } else { 0 } | opcode);
+pub(crate) fn write(out: &mut Vec<u8>, opcode: u8, rsv1: bool, payload: &[u8]) {
+    out.reserve(header_len(payload.len()) + payload.len());
+    out.push(0x80 | if rsv1 { 0x40 } else { 0 } | opcode);
     match payload.len() {
-        len @ 0..=125 => out.put_u8(len as u8),
+        len @ 0..=125 => out.push(len as u8),
         len @ 126..=0xFFFF => {
-            out.put_u8(126);
-            out.put_u16(len as u16);
+            out.push(126);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
         }
         len => {
-            out.put_u8(127);
-            out.put_u64(len as u64);
+            out.push(127);
+            out.extend_from_slice(&(len as u64).to_be_bytes());
         }
     }
-    out.put_slice(payload);
+    out.extend_from_slice(payload);
 }
 
 /// Appends a close frame with a status code.
-pub(crate) fn write_close(out: &mut BytesMut, code: u16) {
+pub(crate) fn write_close(out: &mut Vec<u8>, code: u16) {
     write(out, OP_CLOSE, false, &code.to_be_bytes());
 }
 
@@ -217,15 +226,18 @@ pub(crate) mod tests {
     fn writes_frames_a_client_can_read() {
         for len in [0usize, 125, 126, 65535, 65536] {
             let payload = vec![7u8; len];
-            let mut out = BytesMut::new();
+            let mut out = Vec::new();
             write(&mut out, OP_TEXT, false, &payload);
             assert_eq!(out[0], 0x81);
-            let header = match len {
-                0..=125 => 2,
-                126..=0xFFFF => 4,
-                _ => 10,
-            };
-            assert_eq!(out.len(), header + len);
+            assert_eq!(out.len(), header_len(len) + len);
+            let mut client_view = out.clone();
+            client_view[1] |= 0x80;
+            let masked_len = header_len(len);
+            client_view.splice(masked_len..masked_len, [0u8; 4]);
+            let parsed = parse(&mut BytesMut::from(&client_view[..]), 1 << 20)
+                .unwrap()
+                .unwrap();
+            assert_eq!(parsed.payload.len(), len);
         }
     }
 }
