@@ -351,6 +351,15 @@ impl Server {
 
     /// A tower layer that serves Socket.IO at its path and hands every other request to the
     /// wrapped service (an axum `Router`, say).
+    ///
+    /// Everything under the path is Socket.IO's: a route that must live there too (the client
+    /// bundle at `/socket.io/socket.io.min.js`, as Node serves it) goes outside the layer,
+    /// e.g. with axum by adding it to the router after `.layer(io.layer())`.
+    ///
+    /// Sockets learn their peer address (`handshake().address()`) from a
+    /// [`RemoteAddr`](crate::RemoteAddr) request extension, which [`Server::listen`] and
+    /// [`Server::serve`] insert; under another server, insert it yourself (with axum, from
+    /// `ConnectInfo<SocketAddr>` in a middleware).
     pub fn layer(&self) -> EngineLayer<ServerHandler> {
         EngineLayer::new(self.engine.clone())
     }

@@ -802,8 +802,25 @@ impl<'de> Deserializer<'de> for &Value {
         visitor.visit_unit()
     }
 
+    /// Text is never read from binary: serde's own string visitors would accept UTF-8 bytes,
+    /// which would let a binary attachment pass for a string argument.
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
+        match self {
+            Value::Binary(b) => Err(de::Error::invalid_type(de::Unexpected::Bytes(b), &visitor)),
+            other => other.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
+        self.deserialize_str(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64
         map struct tuple_struct identifier
     }
 }
@@ -831,7 +848,10 @@ impl<'de> Deserializer<'de> for Value {
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        self.deserialize_any(visitor)
+        match self {
+            Value::String(s) => visitor.visit_string(s),
+            other => (&other).deserialize_string(visitor),
+        }
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
@@ -1378,5 +1398,18 @@ mod tests {
         let nested = Value::from(vec![Value::from(Bytes::from_static(b"x"))]);
         assert!(nested.has_binary());
         assert_eq!(nested.kind(), "array");
+    }
+
+    #[test]
+    fn binary_never_reads_as_text() {
+        let binary = Value::Binary(bytes::Bytes::from_static(b"hi"));
+        assert!(String::deserialize(&binary).is_err());
+        assert!(from_value::<String>(binary.clone()).is_err());
+        assert!(from_value::<char>(Value::Binary(bytes::Bytes::from_static(b"h"))).is_err());
+        assert_eq!(from_value::<String>(Value::from("hi")).unwrap(), "hi");
+        assert_eq!(
+            from_value::<bytes::Bytes>(binary).unwrap(),
+            bytes::Bytes::from_static(b"hi")
+        );
     }
 }
