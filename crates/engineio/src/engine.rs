@@ -99,8 +99,7 @@ impl<H: Handler> Session<H> {
         if !self.shared.set_reason(reason) {
             return;
         }
-        self.shared.lock().ended = true;
-        self.shared.closed.cancel();
+        self.shared.mark_ended();
         if let Some(engine) = self.engine.upgrade() {
             engine.sessions.write().remove(&self.shared.id);
         }

@@ -32,14 +32,16 @@ impl Timing {
 
 pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing) {
     let shared = session.shared.clone();
+    let ended = shared.ended();
+    tokio::pin!(ended);
     loop {
         tokio::select! {
-            _ = shared.closed.cancelled() => return,
+            _ = &mut ended => return,
             _ = shared.close_requested.notified() => {
                 // The transport delivers the queued close and ends the session; a polling
                 // client that never polls again is given `close_timeout`.
                 tokio::select! {
-                    _ = shared.closed.cancelled() => {}
+                    _ = &mut ended => {}
                     _ = sleep(timing.close_timeout) => session.finish(CloseReason::ForcedClose),
                 }
                 return;
@@ -47,7 +49,7 @@ pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing) 
             _ = sleep(timing.ping_interval) => {
                 shared.push_control(Frame::ping());
                 tokio::select! {
-                    _ = shared.closed.cancelled() => return,
+                    _ = &mut ended => return,
                     _ = shared.pong.notified() => {}
                     _ = sleep(timing.ping_timeout) => {
                         tracing::debug!(sid = %shared.id, "no pong within ping_timeout");

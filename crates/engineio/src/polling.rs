@@ -98,7 +98,7 @@ pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<
         }
         tokio::select! {
             _ = shared.wake.notified() => {}
-            _ = shared.closed.cancelled() => {}
+            _ = shared.ended() => {}
         }
     }
     if batch.is_empty() {

@@ -7,7 +7,6 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::error::SendError;
 use crate::packet::Frame;
@@ -153,8 +152,8 @@ pub(crate) struct Shared {
     pub(crate) pong: Notify,
     /// Signals a server-side close request to the session driver.
     pub(crate) close_requested: Notify,
-    /// Cancelled when the session has ended.
-    pub(crate) closed: CancellationToken,
+    /// Woken (all waiters) when the session has ended; see [`Shared::ended`].
+    end: Notify,
     reason: OnceLock<CloseReason>,
     max_buffered_bytes: usize,
 }
@@ -220,7 +219,7 @@ impl Shared {
             wake: Notify::new(),
             pong: Notify::new(),
             close_requested: Notify::new(),
-            closed: CancellationToken::new(),
+            end: Notify::new(),
             reason: OnceLock::new(),
             max_buffered_bytes,
         }
@@ -273,6 +272,23 @@ impl Shared {
         drop(state);
         self.wake.notify_one();
         self.close_requested.notify_one();
+    }
+
+    /// Resolves once the session has ended. Pinned once, polling it again is an atomic check.
+    pub(crate) async fn ended(&self) {
+        let end = self.end.notified();
+        tokio::pin!(end);
+        end.as_mut().enable();
+        if self.state.lock().ended {
+            return;
+        }
+        end.await;
+    }
+
+    /// Marks the session ended and wakes everything waiting in [`Shared::ended`].
+    pub(crate) fn mark_ended(&self) {
+        self.state.lock().ended = true;
+        self.end.notify_waiters();
     }
 
     /// Records why the session ended; only the first reason counts. Returns whether this call

@@ -5,6 +5,7 @@
 //! the next packet of the connection is looked at, exactly like the synchronous part of a
 //! Node listener. Whatever remains after an `.await` runs as a task of its own.
 
+use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -39,11 +40,25 @@ pub trait EventHandler<M>: Send + Sync + 'static {
     fn call(&self, socket: Socket, args: Args, ack: AckSender) -> Result<BoxFuture<()>, ArgsError>;
 }
 
+/// Reads the arguments as the handler's type; a handler that takes [`Args`] gets them as they
+/// came, without a round trip through serde.
+fn read_args<T: DeserializeOwned + 'static>(args: Args) -> Result<T, ArgsError> {
+    let mut slot = Some(args);
+    let as_is = (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<T>>()
+        .and_then(Option::take);
+    match (as_is, slot) {
+        (Some(args), _) => Ok(args),
+        (None, Some(args)) => args.deserialize(),
+        (None, None) => Args::default().deserialize(),
+    }
+}
+
 impl<F, Fut, T> EventHandler<(T,)> for F
 where
     F: Fn(Socket, T) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
-    T: DeserializeOwned,
+    T: DeserializeOwned + 'static,
 {
     fn call(
         &self,
@@ -51,7 +66,7 @@ where
         args: Args,
         _ack: AckSender,
     ) -> Result<BoxFuture<()>, ArgsError> {
-        let data = args.deserialize::<T>()?;
+        let data = read_args::<T>(args)?;
         Ok(Box::pin(self(socket, data)))
     }
 }
@@ -60,10 +75,10 @@ impl<F, Fut, T> EventHandler<(T, AckSender)> for F
 where
     F: Fn(Socket, T, AckSender) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
-    T: DeserializeOwned,
+    T: DeserializeOwned + 'static,
 {
     fn call(&self, socket: Socket, args: Args, ack: AckSender) -> Result<BoxFuture<()>, ArgsError> {
-        let data = args.deserialize::<T>()?;
+        let data = read_args::<T>(args)?;
         Ok(Box::pin(self(socket, data, ack)))
     }
 }

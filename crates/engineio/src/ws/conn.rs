@@ -1,6 +1,7 @@
 //! A WebSocket carrying one session: reads client messages, and writes everything queued for
 //! the session in one write per wake-up.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
@@ -46,15 +47,32 @@ impl WsIo for TcpStream {
         }
         loop {
             self.readable().await?;
-            if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-                buf.reserve(READ_CHUNK);
-            }
-            match self.try_read_buf(buf) {
+            match read_available(self, buf) {
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
                 result => return result,
             }
         }
     }
+}
+
+thread_local! {
+    /// Where a read lands first, so that a connection's own buffer only ever holds the bytes that
+    /// came (one per worker thread, zeroed once).
+    static SCRATCH: RefCell<Box<[u8; READ_CHUNK]>> = RefCell::new(Box::new([0; READ_CHUNK]));
+}
+
+/// Reads what the socket has: straight into `buf` when it already has room (a large frame in
+/// progress), else through the thread's scratch buffer.
+fn read_available(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
+    if buf.capacity() - buf.len() >= READ_CHUNK {
+        return stream.try_read_buf(buf);
+    }
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let read = stream.try_read(&mut scratch[..])?;
+        buf.extend_from_slice(&scratch[..read]);
+        Ok(read)
+    })
 }
 
 impl WsIo for TokioIo<Upgraded> {
@@ -163,12 +181,19 @@ enum Event {
 pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: WsTransport<IO>) {
     let shared = session.shared.clone();
     let mut batch = VecDeque::new();
+    // Made once and re-armed only when they fire: registering a waiter has a cost.
+    let ended = shared.ended();
+    let wake = shared.wake.notified();
+    tokio::pin!(ended, wake);
     loop {
         let event = tokio::select! {
             biased;
-            _ = shared.closed.cancelled() => Event::Ended,
+            _ = &mut ended => Event::Ended,
             read = ws.read() => Event::Read(read),
-            _ = shared.wake.notified() => Event::Wake,
+            _ = &mut wake => {
+                wake.set(shared.wake.notified());
+                Event::Wake
+            }
         };
         let outcome = match event {
             Event::Ended => {
@@ -296,7 +321,7 @@ pub(crate) async fn probe<H: Handler, IO: WsIo>(
     let upgraded = tokio::select! {
         upgraded = steps => upgraded,
         _ = tokio::time::sleep(timeout) => false,
-        _ = shared.closed.cancelled() => false,
+        _ = shared.ended() => false,
     };
     let mut state = shared.lock();
     state.upgrading = false;
