@@ -218,6 +218,16 @@ pub(crate) fn decode_text(text: &str) -> Result<Packet, ParseError> {
     }
 }
 
+/// Decodes one text packet that arrived on its own (a WebSocket frame); a message keeps the
+/// text's allocation.
+pub(crate) fn decode_owned(mut text: String) -> Result<Packet, ParseError> {
+    if text.starts_with('4') {
+        text.remove(0);
+        return Ok(Packet::Message(Message::Text(text)));
+    }
+    decode_text(&text)
+}
+
 /// Decodes a long-polling payload: packets joined by `\x1e`, binary ones as `b<base64>`.
 /// The caller stops at the first error, as Node's parser does.
 pub(crate) fn decode_payload(
@@ -350,5 +360,16 @@ mod tests {
             Frame::from_encoded_message(Bytes::from_static(b"4\xff")),
             Err(InvalidFrame::NotUtf8)
         );
+    }
+
+    #[test]
+    fn owned_decoding_matches_borrowed_decoding() {
+        for input in ["4hello", "4", "2probe", "3", "1", "5", "6", "", "9x"] {
+            assert_eq!(
+                decode_owned(input.to_owned()),
+                decode_text(input),
+                "{input:?}"
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use roomcast_engineio::{CloseReason, Connection, Frame, Message, TransportKind};
+use roomcast_engineio::{CloseReason, Connection, Frame, IdHasher, Message, TransportKind};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -76,7 +76,7 @@ struct ClientInner {
     server: Arc<ServerInner>,
     conn: roomcast_engineio::Socket,
     decoder: Mutex<Decoder>,
-    namespaces: Mutex<HashMap<String, Slot>>,
+    namespaces: Mutex<HashMap<String, Slot, IdHasher>>,
     /// Whether any namespace was ever joined (the connect timeout only applies before).
     joined: AtomicBool,
 }
@@ -95,7 +95,7 @@ impl Client {
                 server,
                 conn,
                 decoder: Mutex::new(Decoder::new()),
-                namespaces: Mutex::new(HashMap::new()),
+                namespaces: Mutex::new(HashMap::default()),
                 joined: AtomicBool::new(false),
             }),
         };

@@ -124,7 +124,8 @@ struct SocketInner {
 
 #[derive(Default)]
 struct Handlers {
-    events: HashMap<Box<str>, Arc<dyn ErasedEventHandler>>,
+    /// Looked up by the names clients send, but only the server adds keys: a fast hash is safe.
+    events: HashMap<Box<str>, Arc<dyn ErasedEventHandler>, IdHasher>,
     any: Vec<AnyHandler>,
     packet_middleware: Vec<PacketMiddleware>,
     errors: Vec<ErrorHandler>,

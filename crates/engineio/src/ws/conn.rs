@@ -18,7 +18,7 @@ use super::frame::{self, WsError, CLOSE_NORMAL, OP_BINARY, OP_PONG, OP_TEXT};
 use super::message::{Assembler, WsMessage};
 use crate::engine::Session;
 use crate::handler::Handler;
-use crate::packet::{decode_text, Frame, Message, Packet};
+use crate::packet::{decode_owned, decode_text, Frame, Message, Packet};
 use crate::socket::{CloseReason, TransportKind};
 
 /// Read buffer growth step.
@@ -265,7 +265,7 @@ async fn on_message<H: Handler, IO: WsIo>(
     message: WsMessage,
 ) -> Outcome {
     match message {
-        WsMessage::Text(text) => match decode_text(&text) {
+        WsMessage::Text(text) => match decode_owned(text) {
             Ok(packet) => session
                 .on_packet(packet)
                 .map_err(|reason| (WsError::Eof, Some(reason))),
