@@ -40,6 +40,10 @@ use tokio_tungstenite::tungstenite::protocol::{Role as TungRole, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
+use roomcast_bench::load::{foreign_allowance, MachineCpu};
+use roomcast_bench::os::{pin_to_cpu, process_cpu, raise_nofile_limit};
+use roomcast_bench::stats::summary;
+
 type BoxError = Box<dyn Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
 
@@ -201,23 +205,6 @@ fn make_payload(size: usize) -> Res<Bytes> {
 // ---------------------------------------------------------------------------------------------
 // OS helpers
 
-/// Pins the calling thread to one CPU.
-fn pin_to_cpu(cpu: usize) -> io::Result<()> {
-    // SAFETY: cpu_set_t is plain data; zeroed is its empty set, CPU_SET stays within it for
-    // cpu < CPU_SETSIZE (checked), and pid 0 designates the calling thread.
-    unsafe {
-        if cpu >= libc::CPU_SETSIZE as usize {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "cpu index"));
-        }
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
 /// User plus system CPU time consumed so far by the calling thread.
 ///
 /// Read with `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`: the same total as
@@ -243,75 +230,6 @@ impl Cpu {
 
     fn total(self) -> Duration {
         self.0
-    }
-}
-
-/// Raises the soft open-file limit to the hard limit.
-fn raise_nofile_limit(needed: u64) -> Res<()> {
-    // SAFETY: rlimit is plain data; getrlimit/setrlimit read and write only it.
-    unsafe {
-        let mut lim: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return Err(io::Error::last_os_error().into());
-        }
-        if (lim.rlim_cur as u64) < needed {
-            lim.rlim_cur = lim.rlim_max;
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                return Err(io::Error::last_os_error().into());
-            }
-        }
-        if (lim.rlim_cur as u64) < needed {
-            return Err(format!(
-                "open-file limit {} is below the {needed} descriptors needed",
-                lim.rlim_cur
-            )
-            .into());
-        }
-    }
-    Ok(())
-}
-
-/// CPU time spent by the whole machine outside idle (from /proc/stat), and by this process.
-#[derive(Clone, Copy)]
-struct Load {
-    machine: Duration,
-    own: Duration,
-}
-
-impl Load {
-    fn now() -> Res<Load> {
-        let stat = std::fs::read_to_string("/proc/stat")?;
-        let line = stat.lines().next().ok_or("empty /proc/stat")?;
-        let f: Vec<u64> = line
-            .split_whitespace()
-            .skip(1)
-            .map(|v| v.parse::<u64>())
-            .collect::<Result<_, _>>()?;
-        if f.len() < 8 {
-            return Err("short /proc/stat cpu line".into());
-        }
-        // user nice system idle iowait irq softirq steal: everything but idle and iowait.
-        let ticks = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
-        // SAFETY: sysconf has no memory effects; rusage is plain data written by getrusage.
-        let (hz, ru) = unsafe {
-            let mut ru: libc::rusage = std::mem::zeroed();
-            libc::getrusage(libc::RUSAGE_SELF, &mut ru);
-            (libc::sysconf(libc::_SC_CLK_TCK).max(1) as u64, ru)
-        };
-        let tv = |t: libc::timeval| {
-            Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-        };
-        Ok(Load {
-            machine: Duration::from_nanos(ticks * 1_000_000_000 / hz),
-            own: tv(ru.ru_utime) + tv(ru.ru_stime),
-        })
-    }
-
-    /// CPU time used by other processes (and steal) since `start`.
-    fn foreign_since(self, start: Load) -> Duration {
-        let machine = self.machine.saturating_sub(start.machine);
-        let own = self.own.saturating_sub(start.own);
-        machine.saturating_sub(own)
     }
 }
 
@@ -1076,18 +994,6 @@ fn run_null(kind: Impl, opts: &Opts, payload: &Bytes) -> Res<(f64, f64)> {
     }
 }
 
-/// Median, min and max of a non-empty list.
-fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
-    (median, v[0], v[n - 1])
-}
-
 fn print_table(opts: &Opts, results: &[RunResult]) {
     println!();
     println!(
@@ -1104,7 +1010,10 @@ fn print_table(opts: &Opts, results: &[RunResult]) {
         if rs.is_empty() {
             continue;
         }
-        let col = |f: &dyn Fn(&RunResult) -> f64| stats(rs.iter().map(|r| f(r)).collect());
+        let col = |f: &dyn Fn(&RunResult) -> f64| {
+            let values: Vec<f64> = rs.iter().map(|r| f(r)).collect();
+            summary(&values).map_or((f64::NAN, f64::NAN, f64::NAN), |s| (s.median, s.min, s.max))
+        };
         let (fps, fps_lo, fps_hi) = col(&|r| r.frames_per_sec());
         let (ns, ns_lo, ns_hi) = col(&|r| r.server_ns_per_frame());
         let (null, null_lo, null_hi) = col(&|r| r.null_ns_per_frame);
@@ -1147,7 +1056,7 @@ fn main() -> Res<()> {
             let mut attempt = 0;
             let run = loop {
                 attempt += 1;
-                let (load0, t0) = (Load::now()?, Instant::now());
+                let (machine0, own0, t0) = (MachineCpu::now()?, process_cpu(), Instant::now());
                 let run = run_once(kind, &opts, &payload).and_then(|mut r| {
                     let (ns, writes) = run_null(kind, &opts, &payload)?;
                     if (writes - r.writes_per_frame()).abs() > 0.01 {
@@ -1160,9 +1069,9 @@ fn main() -> Res<()> {
                     r.null_ns_per_frame = ns;
                     Ok(r)
                 });
-                let foreign = Load::now()?.foreign_since(load0);
-                // Allowance for the 10 ms granularity of /proc/stat and for system daemons.
-                let allowed = Duration::from_millis(30) + t0.elapsed() / 50;
+                let machine = MachineCpu::now()?.since(machine0);
+                let foreign = machine.saturating_sub(process_cpu().saturating_sub(own0));
+                let allowed = foreign_allowance(t0.elapsed());
                 if run.is_err() || foreign <= allowed {
                     break run;
                 }
