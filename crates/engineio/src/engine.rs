@@ -30,7 +30,7 @@ use crate::BoxError;
 /// # use roomcast_engineio::{Config, Engine, Handler};
 /// # async fn run<H: Handler>(handler: H) -> std::io::Result<()> {
 /// let engine = Engine::new(handler, Config::default());
-/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// let listener = roomcast_engineio::bind("127.0.0.1:3000").await?;
 /// roomcast_engineio::serve(listener, engine).await
 /// # }
 /// ```
@@ -279,14 +279,14 @@ impl<H: Handler> Engine<H> {
         } else {
             &[]
         };
-        let open = serde_json::json!({
-            "sid": sid.as_str(),
-            "upgrades": upgrades,
-            "pingInterval": config.ping_interval.as_millis() as u64,
-            "pingTimeout": config.ping_timeout.as_millis() as u64,
-            "maxPayload": config.max_payload,
-        });
-        let open = Frame::open(open.to_string().as_bytes());
+        let open = OpenPacket {
+            sid: sid.as_str(),
+            upgrades,
+            ping_interval: config.ping_interval.as_millis() as u64,
+            ping_timeout: config.ping_timeout.as_millis() as u64,
+            max_payload: config.max_payload,
+        };
+        let open = Frame::open(&serde_json::to_vec(&open).unwrap_or_default());
         if transport == TransportKind::WebSocket {
             // First in the queue, before anything the handler sends.
             shared.push_control(open.clone());
@@ -301,6 +301,17 @@ impl<H: Handler> Engine<H> {
         ));
         (session, open)
     }
+}
+
+/// The payload of the open packet, in Node's field order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OpenPacket<'a> {
+    sid: &'a str,
+    upgrades: &'a [&'a str],
+    ping_interval: u64,
+    ping_timeout: u64,
+    max_payload: usize,
 }
 
 /// The query parameters Engine.IO reads.

@@ -30,7 +30,7 @@
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let engine = Engine::new(Echo, Config::default());
-//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     let listener = roomcast_engineio::bind("127.0.0.1:3000").await?;
 //!     serve(listener, engine).await
 //! }
 //! ```
@@ -55,7 +55,7 @@ pub use error::SendError;
 pub use handler::{Connection, Handler};
 pub use packet::{Frame, InvalidFrame, Message, ParseError};
 pub use request::{RemoteAddr, RequestInfo};
-pub use service::{serve, EngineLayer, EngineService};
+pub use service::{bind, serve, EngineLayer, EngineService};
 pub use sid::{IdHash, IdHasher, Sid};
 pub use socket::{CloseReason, Socket, TransportKind};
 

@@ -14,7 +14,7 @@ use http_body::Body;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tower_service::Service;
 
 use crate::engine::Engine;
@@ -123,6 +123,37 @@ where
             Box::pin(async move { Ok(future.await?.map(Either::Right)) })
         }
     }
+}
+
+/// How many connections may wait to be accepted (Node listens with 511; the kernel caps it
+/// at `net.core.somaxconn`).
+const BACKLOG: u32 = 1024;
+
+/// Binds a listener on `addr` with room for bursts of new connections (a backlog of 1024
+/// rather than the platform's small default).
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let listener = roomcast_engineio::bind("127.0.0.1:3000").await?;
+/// # Ok(()) }
+/// ```
+pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<TcpListener> {
+    let mut last_error = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address to bind")
+    }))
 }
 
 /// Accepts connections on `listener` and serves each with `service` over HTTP/1.1 (with

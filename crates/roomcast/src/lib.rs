@@ -72,7 +72,7 @@ pub use memory_adapter::MemoryAdapter;
 pub use namespace::Namespace;
 pub use payload::{Args, ArgsError};
 pub use remote_socket::RemoteSocket;
-pub use roomcast_engineio::{Cors, CorsOrigin, RemoteAddr, Sid, TransportKind};
+pub use roomcast_engineio::{bind, Cors, CorsOrigin, RemoteAddr, Sid, TransportKind};
 pub use rooms::{IntoRooms, Room, RoomError, MAX_ROOM_LEN};
 pub use server::{AdapterFactory, ParentNamespace, Server, ServerHandler, ServerOptions};
 pub use socket::{DisconnectReason, Socket, TimedSocket};

@@ -369,9 +369,9 @@ impl Server {
         serve(listener, self.engine.clone()).await
     }
 
-    /// Binds `addr` and serves Socket.IO on it.
+    /// Binds `addr` (with a backlog of 1024, see [`bind`](crate::bind)) and serves Socket.IO on it.
     pub async fn listen(&self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
-        self.serve(TcpListener::bind(addr).await?).await
+        self.serve(roomcast_engineio::bind(addr).await?).await
     }
 
     /// Closes every connection (reason `server shutting down`).

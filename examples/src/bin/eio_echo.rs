@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var("PER_MESSAGE_DEFLATE").is_ok_and(|value| value == "1") {
         config.per_message_deflate = Some(Deflate::default());
     }
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = roomcast_engineio::bind(("127.0.0.1", port)).await?;
     println!("listening on {port}");
     let engine = Engine::new(Echo, config);
     tokio::select! {

@@ -387,7 +387,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let io = Server::with_options(options);
     build(&io, suite);
 
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = roomcast_engineio::bind(("127.0.0.1", port)).await?;
     println!("listening on {port}");
     let served = if suite {
         let mut config = Config::default();

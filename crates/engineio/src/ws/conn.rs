@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
+use tokio::io::Interest;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -63,16 +64,33 @@ thread_local! {
 
 /// Reads what the socket has: straight into `buf` when it already has room (a large frame in
 /// progress), else through the thread's scratch buffer.
+///
+/// A short read means the socket was drained: tokio is told so at once (the closure reports
+/// `WouldBlock` after keeping the bytes), which saves the `recv` that would only return
+/// `EAGAIN` before the next wait. tokio clears readiness with the tick it saw before the read,
+/// so data arriving after it still wakes the connection, and it never clears the closed state.
 fn read_available(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
     if buf.capacity() - buf.len() >= READ_CHUNK {
         return stream.try_read_buf(buf);
     }
-    SCRATCH.with(|scratch| {
-        let mut scratch = scratch.borrow_mut();
-        let read = stream.try_read(&mut scratch[..])?;
-        buf.extend_from_slice(&scratch[..read]);
-        Ok(read)
-    })
+    let mut kept = 0;
+    let result = stream.try_io(Interest::READABLE, || {
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let read = stream.try_read(&mut scratch[..])?;
+            buf.extend_from_slice(&scratch[..read]);
+            kept = read;
+            if read == 0 || read == scratch.len() {
+                Ok(read)
+            } else {
+                Err(std::io::ErrorKind::WouldBlock.into())
+            }
+        })
+    });
+    match result {
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock && kept > 0 => Ok(kept),
+        result => result,
+    }
 }
 
 impl WsIo for TokioIo<Upgraded> {

@@ -26,7 +26,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use roomcast::Server;
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use crate::assets::ClientBundle;
@@ -74,7 +73,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
     admin::register(&io.of("/admin"), chat, config.admin_token.clone());
     let app = web::router(&io, client);
 
-    let listener = TcpListener::bind((config.host.as_str(), config.port))
+    let listener = roomcast::bind((config.host.as_str(), config.port))
         .await
         .map_err(|error| format!("cannot listen on {}:{}: {error}", config.host, config.port))?;
     let addr = listener.local_addr()?;
