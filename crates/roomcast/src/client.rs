@@ -120,13 +120,9 @@ impl Client {
         Ok(self.inner.conn.send_all(&frames)?)
     }
 
-    /// Queues already encoded frames (a broadcast).
-    pub(crate) fn deliver(&self, frames: &[Frame], volatile: bool) {
-        if volatile {
-            self.inner.conn.send_volatile(frames);
-        } else if let Err(error) = self.inner.conn.send_all(frames) {
-            tracing::debug!(sid = %self.inner.conn.id(), %error, "broadcast not delivered");
-        }
+    /// The connection's Engine.IO handle.
+    pub(crate) fn conn(&self) -> &roomcast_engineio::Socket {
+        &self.inner.conn
     }
 
     /// The namespace's socket is gone: a new CONNECT for it may come.

@@ -113,6 +113,8 @@ struct SocketInner {
     id: Sid,
     nsp: Namespace,
     client: Client,
+    /// The connection, held here too: a broadcast reaches it in one step from the room index.
+    conn: roomcast_engineio::Socket,
     handshake: Handshake,
     connected: AtomicBool,
     handlers: RwLock<Handlers>,
@@ -139,6 +141,7 @@ impl Socket {
             inner: Arc::new(SocketInner {
                 id: Sid::new(),
                 nsp,
+                conn: client.conn().clone(),
                 client,
                 handshake,
                 connected: AtomicBool::new(false),
@@ -548,7 +551,12 @@ impl LocalSocket for Socket {
     }
 
     fn deliver(&self, frames: &[Frame], volatile: bool) {
-        self.inner.client.deliver(frames, volatile);
+        let conn = &self.inner.conn;
+        if volatile {
+            conn.send_volatile(frames);
+        } else if let Err(error) = conn.send_all(frames) {
+            tracing::debug!(sid = %conn.id(), %error, "broadcast not delivered");
+        }
     }
 
     fn expect_ack(&self, ack_id: u64, sink: AckSink) {
