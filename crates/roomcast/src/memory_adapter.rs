@@ -26,9 +26,12 @@ pub struct MemoryAdapter {
 /// A set of socket ids.
 type SidSet = HashSet<Sid, IdHasher>;
 
+/// The members of a room, with the handle a broadcast delivers through (no second lookup).
+type Members = HashMap<Sid, Arc<dyn LocalSocket>, IdHasher>;
+
 #[derive(Default)]
 struct State {
-    rooms: HashMap<Room, SidSet>,
+    rooms: HashMap<Room, Members>,
     sockets: HashMap<Sid, Member, IdHasher>,
 }
 
@@ -43,7 +46,10 @@ impl State {
             return;
         };
         if member.rooms.insert(room.clone()) {
-            self.rooms.entry(room.clone()).or_default().insert(id);
+            self.rooms
+                .entry(room.clone())
+                .or_default()
+                .insert(id, member.socket.clone());
         }
     }
 
@@ -60,41 +66,39 @@ impl State {
     }
 
     /// Calls `f` once for every socket the options target.
-    fn apply(&self, opts: &BroadcastOptions, mut f: impl FnMut(&Member)) {
+    fn apply(&self, opts: &BroadcastOptions, mut f: impl FnMut(Sid, &Arc<dyn LocalSocket>)) {
         let except: SidSet = opts
             .except
             .iter()
             .filter_map(|room| self.rooms.get(room))
-            .flatten()
+            .flat_map(Members::keys)
             .copied()
             .collect();
+        let excluded = |id: &Sid| !except.is_empty() && except.contains(id);
         match opts.rooms.as_slice() {
             [] => {
                 for (id, member) in &self.sockets {
-                    if !except.contains(id) {
-                        f(member);
+                    if !excluded(id) {
+                        f(*id, &member.socket);
                     }
                 }
             }
             [room] => {
-                for id in self.rooms.get(room).into_iter().flatten() {
-                    if let Some(member) = self.sockets.get(id).filter(|_| !except.contains(id)) {
-                        f(member);
+                for (id, socket) in self.rooms.get(room).into_iter().flatten() {
+                    if !excluded(id) {
+                        f(*id, socket);
                     }
                 }
             }
             rooms => {
                 let mut seen = SidSet::default();
-                for id in rooms
+                for (id, socket) in rooms
                     .iter()
                     .filter_map(|room| self.rooms.get(room))
                     .flatten()
                 {
-                    if except.contains(id) || !seen.insert(*id) {
-                        continue;
-                    }
-                    if let Some(member) = self.sockets.get(id) {
-                        f(member);
+                    if !excluded(id) && seen.insert(*id) {
+                        f(*id, socket);
                     }
                 }
             }
@@ -103,7 +107,7 @@ impl State {
 
     fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
         let mut ids = Vec::new();
-        self.apply(opts, |member| ids.push(member.socket.id()));
+        self.apply(opts, |id, _| ids.push(id));
         ids
     }
 }
@@ -117,8 +121,8 @@ impl MemoryAdapter {
     /// Delivers to the targeted local sockets; returns how many were reached.
     pub fn broadcast_local(&self, packet: &BroadcastPacket, opts: &BroadcastOptions) -> usize {
         let mut count = 0;
-        self.state.read().apply(opts, |member| {
-            member.socket.deliver(packet.frames(), opts.flags.volatile);
+        self.state.read().apply(opts, |_, socket| {
+            socket.deliver(packet.frames(), opts.flags.volatile);
             count += 1;
         });
         count
@@ -134,9 +138,9 @@ impl MemoryAdapter {
         sink: &AckSink,
     ) -> usize {
         let mut count = 0;
-        self.state.read().apply(opts, |member| {
-            member.socket.expect_ack(ack_id, sink.clone());
-            member.socket.deliver(packet.frames(), opts.flags.volatile);
+        self.state.read().apply(opts, |_, socket| {
+            socket.expect_ack(ack_id, sink.clone());
+            socket.deliver(packet.frames(), opts.flags.volatile);
             count += 1;
         });
         count
@@ -145,11 +149,17 @@ impl MemoryAdapter {
     /// Describes the targeted local sockets.
     pub fn fetch_local(&self, opts: &BroadcastOptions) -> Vec<SocketInfo> {
         let mut found = Vec::new();
-        self.state.read().apply(opts, |member| {
-            let mut rooms: Vec<Room> = member.rooms.iter().cloned().collect();
+        let state = self.state.read();
+        state.apply(opts, |id, socket| {
+            let mut rooms: Vec<Room> = state
+                .sockets
+                .get(&id)
+                .map(|member| member.rooms.iter().cloned().collect())
+                .unwrap_or_default();
             rooms.sort();
-            found.push((member.socket.clone(), rooms));
+            found.push((socket.clone(), rooms));
         });
+        drop(state);
         // Described outside the lock: describing reads the socket's own state.
         found
             .into_iter()
@@ -190,7 +200,7 @@ impl MemoryAdapter {
         let mut targets = Vec::new();
         self.state
             .read()
-            .apply(opts, |member| targets.push(member.socket.clone()));
+            .apply(opts, |_, socket| targets.push(socket.clone()));
         // Outside the lock: disconnecting leaves rooms.
         for socket in targets {
             socket.disconnect(close);
@@ -254,7 +264,7 @@ impl Adapter for MemoryAdapter {
     }
 
     fn local_room_size(&self, room: &Room) -> usize {
-        self.state.read().rooms.get(room).map_or(0, SidSet::len)
+        self.state.read().rooms.get(room).map_or(0, Members::len)
     }
 
     fn broadcast<'a>(
