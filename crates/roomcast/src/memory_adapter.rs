@@ -208,6 +208,11 @@ impl MemoryAdapter {
     }
 }
 
+/// An adapter operation that completed at once.
+fn done<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, Result<T, Error>> {
+    Box::pin(std::future::ready(Ok(value)))
+}
+
 impl Adapter for MemoryAdapter {
     fn add_socket(&self, socket: Arc<dyn LocalSocket>) {
         let id = socket.id();
@@ -273,7 +278,7 @@ impl Adapter for MemoryAdapter {
         opts: &'a BroadcastOptions,
     ) -> BoxFuture<'a, Result<(), Error>> {
         self.broadcast_local(packet, opts);
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn broadcast_with_ack<'a>(
@@ -284,14 +289,14 @@ impl Adapter for MemoryAdapter {
         sink: AckSink,
     ) -> BoxFuture<'a, Result<usize, Error>> {
         let count = self.broadcast_local_with_ack(packet, ack_id, opts, &sink);
-        Box::pin(std::future::ready(Ok(count)))
+        done(count)
     }
 
     fn fetch_sockets<'a>(
         &'a self,
         opts: &'a BroadcastOptions,
     ) -> BoxFuture<'a, Result<Vec<SocketInfo>, Error>> {
-        Box::pin(std::future::ready(Ok(self.fetch_local(opts))))
+        done(self.fetch_local(opts))
     }
 
     fn add_sockets<'a>(
@@ -300,7 +305,7 @@ impl Adapter for MemoryAdapter {
         rooms: &'a [Room],
     ) -> BoxFuture<'a, Result<(), Error>> {
         self.add_local(opts, rooms);
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn del_sockets<'a>(
@@ -309,7 +314,7 @@ impl Adapter for MemoryAdapter {
         rooms: &'a [Room],
     ) -> BoxFuture<'a, Result<(), Error>> {
         self.del_local(opts, rooms);
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn disconnect_sockets<'a>(
@@ -318,7 +323,7 @@ impl Adapter for MemoryAdapter {
         close: bool,
     ) -> BoxFuture<'a, Result<(), Error>> {
         self.disconnect_local(opts, close);
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn server_side_emit<'a>(
@@ -327,11 +332,11 @@ impl Adapter for MemoryAdapter {
         _args: &'a [Value],
     ) -> BoxFuture<'a, Result<(), Error>> {
         // One process: there is no other server to reach.
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn all_rooms(&self) -> BoxFuture<'_, Result<Vec<Room>, Error>> {
-        Box::pin(std::future::ready(Ok(self.local_rooms())))
+        done(self.local_rooms())
     }
 }
 

@@ -349,9 +349,7 @@ impl Socket {
             .handlers
             .write()
             .disconnecting
-            .push(Arc::new(move |socket, reason| {
-                Box::pin(handler(socket, reason))
-            }));
+            .push(disconnect_handler(handler));
     }
 
     /// Registers a handler that runs once the socket has disconnected.
@@ -364,9 +362,7 @@ impl Socket {
             .handlers
             .write()
             .disconnect
-            .push(Arc::new(move |socket, reason| {
-                Box::pin(handler(socket, reason))
-            }));
+            .push(disconnect_handler(handler));
     }
 
     /// Disconnects the socket from its namespace; with `close`, closes the whole connection
@@ -573,6 +569,14 @@ impl LocalSocket for Socket {
     fn describe(&self) -> (Handshake, Value) {
         (self.inner.handshake.clone(), self.inner.data.lock().clone())
     }
+}
+
+fn disconnect_handler<F, Fut>(handler: F) -> DisconnectHandler
+where
+    F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Arc::new(move |socket, reason| Box::pin(handler(socket, reason)))
 }
 
 /// A socket with an acknowledgement timeout, from [`Socket::timeout`].
