@@ -46,6 +46,7 @@ mod polling;
 mod request;
 mod service;
 mod sid;
+mod signal;
 mod socket;
 mod ws;
 

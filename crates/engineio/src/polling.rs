@@ -77,7 +77,10 @@ pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<
         {
             let mut state = shared.lock();
             if state.transport != TransportKind::Polling {
-                // Upgraded while this request waited: the queue is the WebSocket's now.
+                // Upgraded while this request waited: the queue is the WebSocket's now, and so
+                // is the wake-up this request may have taken.
+                drop(state);
+                shared.wake.raise();
                 batch.push_back(Frame::noop());
                 break;
             }
@@ -97,7 +100,7 @@ pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<
             state.poll_waiting = true;
         }
         tokio::select! {
-            _ = shared.wake.notified() => {}
+            _ = shared.wake.wait() => {}
             _ = shared.ended() => {}
         }
     }

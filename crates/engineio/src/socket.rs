@@ -12,6 +12,7 @@ use crate::error::SendError;
 use crate::packet::Frame;
 use crate::request::RequestInfo;
 use crate::sid::Sid;
+use crate::signal::Signal;
 
 /// Why a session ended, with Node engine.io's wording ([`CloseReason::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,7 +117,7 @@ impl Socket {
         if writable {
             state.enqueue(frames);
             drop(state);
-            self.shared.wake.notify_one();
+            self.shared.wake.raise();
         }
         writable
     }
@@ -146,8 +147,8 @@ pub(crate) struct Shared {
     pub(crate) id: Sid,
     pub(crate) request: Arc<RequestInfo>,
     state: Mutex<State>,
-    /// Wakes the transport that drains the queue.
-    pub(crate) wake: Notify,
+    /// Wakes the transport that drains the queue (also when the session ends).
+    pub(crate) wake: Signal,
     /// Signals a pong to the heartbeat.
     pub(crate) pong: Notify,
     /// Signals a server-side close request to the session driver.
@@ -216,7 +217,7 @@ impl Shared {
                 closing: false,
                 ended: false,
             }),
-            wake: Notify::new(),
+            wake: Signal::default(),
             pong: Notify::new(),
             close_requested: Notify::new(),
             end: Notify::new(),
@@ -246,7 +247,7 @@ impl Shared {
         drop(state);
         // A non-empty queue already has a wake-up pending or a writer about to look again.
         if was_empty {
-            self.wake.notify_one();
+            self.wake.raise();
         }
         Ok(())
     }
@@ -259,7 +260,7 @@ impl Shared {
         }
         state.enqueue(std::slice::from_ref(&frame));
         drop(state);
-        self.wake.notify_one();
+        self.wake.raise();
     }
 
     pub(crate) fn request_close(&self) {
@@ -270,7 +271,7 @@ impl Shared {
         state.closing = true;
         state.enqueue(&[Frame::close()]);
         drop(state);
-        self.wake.notify_one();
+        self.wake.raise();
         self.close_requested.notify_one();
     }
 
@@ -289,6 +290,7 @@ impl Shared {
     pub(crate) fn mark_ended(&self) {
         self.state.lock().ended = true;
         self.end.notify_waiters();
+        self.wake.raise();
     }
 
     /// Records why the session ended; only the first reason counts. Returns whether this call

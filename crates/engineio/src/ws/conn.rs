@@ -190,7 +190,6 @@ impl<IO: WsIo> WsTransport<IO> {
 }
 
 enum Event {
-    Ended,
     Wake,
     Read(Result<WsMessage, WsError>),
 }
@@ -199,26 +198,28 @@ enum Event {
 pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: WsTransport<IO>) {
     let shared = session.shared.clone();
     let mut batch = VecDeque::new();
-    // Made once and re-armed only when they fire: registering a waiter has a cost.
-    let ended = shared.ended();
-    let wake = shared.wake.notified();
-    tokio::pin!(ended, wake);
     loop {
         let event = tokio::select! {
             biased;
-            _ = &mut ended => Event::Ended,
             read = ws.read() => Event::Read(read),
-            _ = &mut wake => {
-                wake.set(shared.wake.notified());
-                Event::Wake
-            }
+            // Raised for frames to send, and when the session ends.
+            _ = shared.wake.wait() => Event::Wake,
         };
         let outcome = match event {
-            Event::Ended => {
-                ws.close(CLOSE_NORMAL).await;
-                return;
+            Event::Wake => {
+                let ended = {
+                    let mut state = shared.lock();
+                    if !state.ended {
+                        state.take_into(&mut batch);
+                    }
+                    state.ended
+                };
+                if ended {
+                    ws.close(CLOSE_NORMAL).await;
+                    return;
+                }
+                write_batch(&mut ws, &mut batch).await
             }
-            Event::Wake => write_batch(&session, &mut ws, &mut batch).await,
             Event::Read(Ok(message)) => on_message(&session, &mut ws, message).await,
             Event::Read(Err(error)) => Err((error, None)),
         };
@@ -247,12 +248,8 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
 /// An error ends the connection; the reason, when given, overrides the one derived from it.
 type Outcome = Result<(), (WsError, Option<CloseReason>)>;
 
-async fn write_batch<H: Handler, IO: WsIo>(
-    session: &Session<H>,
-    ws: &mut WsTransport<IO>,
-    batch: &mut VecDeque<Frame>,
-) -> Outcome {
-    session.shared.lock().take_into(batch);
+/// Sends the frames taken from the queue.
+async fn write_batch<IO: WsIo>(ws: &mut WsTransport<IO>, batch: &mut VecDeque<Frame>) -> Outcome {
     let size: usize = batch
         .iter()
         .map(|frame| frame::header_len(frame.len()) + frame.len())
@@ -323,7 +320,7 @@ pub(crate) async fn probe<H: Handler, IO: WsIo>(
             return false;
         }
         shared.lock().upgrading = true;
-        shared.wake.notify_one();
+        shared.wake.raise();
         loop {
             match ws.read().await {
                 Ok(WsMessage::Text(text)) => match decode_text(&text) {
@@ -348,7 +345,7 @@ pub(crate) async fn probe<H: Handler, IO: WsIo>(
         state.transport = TransportKind::WebSocket;
         drop(state);
         tracing::debug!(sid = %shared.id, "upgraded to websocket");
-        shared.wake.notify_one();
+        shared.wake.raise();
     } else {
         tracing::debug!(sid = %shared.id, "websocket upgrade abandoned");
     }
