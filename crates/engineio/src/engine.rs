@@ -22,6 +22,7 @@ use crate::sid::{IdHasher, Sid};
 use crate::socket::{CloseReason, Shared, Socket, TransportKind};
 use crate::ws;
 use crate::BoxError;
+use tokio::time::Instant;
 
 /// An Engine.IO server: a cheap-to-clone handle, usable as a tower/hyper service (see
 /// [`EngineLayer`](crate::EngineLayer) and [`serve`](crate::serve)).
@@ -76,6 +77,7 @@ impl<H: Handler> Session<H> {
                 Ok(())
             }
             Packet::Pong => {
+                self.shared.set_pong_deadline(None);
                 self.shared.pong.notify_one();
                 Ok(())
             }
@@ -207,6 +209,10 @@ impl<H: Handler> Engine<H> {
             let Some(session) = session else {
                 return fail(HttpError::UnknownSid, None);
             };
+            if session.shared.pong_overdue() {
+                session.finish(CloseReason::PingTimeout);
+                return fail(HttpError::UnknownSid, None);
+            }
             if query.eio.as_deref() != Some("4") {
                 // Every session here speaks v4; a request in another version is not its own.
                 return fail(HttpError::BadRequest, None);
@@ -298,6 +304,7 @@ impl<H: Handler> Engine<H> {
         tokio::spawn(crate::heartbeat::drive(
             session.clone(),
             Timing::new(config),
+            Instant::now(),
         ));
         (session, open)
     }

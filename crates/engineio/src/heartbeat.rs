@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::sleep;
+use tokio::time::{sleep, sleep_until, Instant};
 
 use crate::config::Config;
 use crate::engine::Session;
@@ -30,10 +30,15 @@ impl Timing {
     }
 }
 
-pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing) {
+/// Runs the session's heartbeat from `start` (the handshake) until the session ends. Deadlines
+/// are absolute, counted from the handshake and from each pong, so timer lateness never moves
+/// them; a request that finds the pong overdue ends the session at once (see
+/// [`Shared::pong_overdue`](crate::socket::Shared::pong_overdue)).
+pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing, start: Instant) {
     let shared = session.shared.clone();
     let ended = shared.ended();
     tokio::pin!(ended);
+    let mut next_ping = start + timing.ping_interval;
     loop {
         tokio::select! {
             _ = &mut ended => return,
@@ -46,12 +51,14 @@ pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing) 
                 }
                 return;
             }
-            _ = sleep(timing.ping_interval) => {
+            _ = sleep_until(next_ping) => {
+                let deadline = next_ping + timing.ping_timeout;
+                shared.set_pong_deadline(Some(deadline));
                 shared.push_control(Frame::ping());
                 tokio::select! {
                     _ = &mut ended => return,
-                    _ = shared.pong.notified() => {}
-                    _ = sleep(timing.ping_timeout) => {
+                    _ = shared.pong.notified() => next_ping = Instant::now() + timing.ping_interval,
+                    _ = sleep_until(deadline) => {
                         tracing::debug!(sid = %shared.id, "no pong within ping_timeout");
                         session.finish(CloseReason::PingTimeout);
                         return;

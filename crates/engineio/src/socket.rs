@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use crate::error::SendError;
 use crate::packet::Frame;
@@ -173,9 +174,10 @@ pub(crate) struct State {
     pub(crate) post_active: bool,
     /// The server asked to close; a close frame is queued.
     pub(crate) closing: bool,
-    /// The session has ended (the hot paths read this rather than `Shared::closed`, whose
-    /// check takes a lock of its own).
+    /// The session has ended.
     pub(crate) ended: bool,
+    /// When the pong of the last ping is due, while it has not come.
+    pong_deadline: Option<Instant>,
 }
 
 impl State {
@@ -216,6 +218,7 @@ impl Shared {
                 post_active: false,
                 closing: false,
                 ended: false,
+                pong_deadline: None,
             }),
             wake: Signal::default(),
             pong: Notify::new(),
@@ -284,6 +287,19 @@ impl Shared {
             return;
         }
         end.await;
+    }
+
+    pub(crate) fn set_pong_deadline(&self, deadline: Option<Instant>) {
+        self.state.lock().pong_deadline = deadline;
+    }
+
+    /// Whether the client has let a ping go unanswered past its deadline (the heartbeat's
+    /// timer may not have run yet).
+    pub(crate) fn pong_overdue(&self) -> bool {
+        self.state
+            .lock()
+            .pong_deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
     }
 
     /// Marks the session ended and wakes everything waiting in [`Shared::ended`].

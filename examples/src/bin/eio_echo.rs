@@ -7,7 +7,9 @@
 use roomcast_engineio::{serve, Config, Cors, Deflate, Engine};
 use roomcast_examples::{env_millis, init_tracing, port, shutdown_signal, Echo};
 
-#[tokio::main]
+/// One thread, like Node's event loop: the Engine.IO protocol suite expects requests from
+/// different connections to be handled in the order they arrive.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing();
     let port = port()?;

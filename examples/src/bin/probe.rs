@@ -363,16 +363,31 @@ fn build(io: &Server, suite: bool) {
     });
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing();
+    let suite = std::env::var("PROTOCOL_SUITE").is_ok_and(|value| value == "1");
+    // The protocol suites expect requests from different connections to be handled in the order
+    // they arrive, as Node's single event loop does (a poll sent just before a close packet is
+    // answered by it): in suite mode the probe runs on one thread.
+    let runtime = if suite {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(run(suite))
+}
+
+async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var("ADAPTER").is_ok_and(|adapter| adapter == "redis") {
         return Err("ADAPTER=redis: the Redis adapter is not part of this build yet".into());
     }
     if std::env::var("RECOVERY").is_ok_and(|recovery| recovery == "1") {
         return Err("RECOVERY=1: connection state recovery is not part of this build yet".into());
     }
-    let suite = std::env::var("PROTOCOL_SUITE").is_ok_and(|value| value == "1");
     let port = port()?;
     let default_ms =
         |suite_ms, normal_ms| Duration::from_millis(if suite { suite_ms } else { normal_ms });
