@@ -71,9 +71,7 @@ impl<H: Handler> Session<H> {
     pub(crate) fn on_packet(&self, packet: Packet) -> Result<(), CloseReason> {
         match packet {
             Packet::Message(message) => {
-                if let Some(conn) = self.conn.get() {
-                    conn.on_message(message);
-                }
+                self.deliver(message);
                 Ok(())
             }
             Packet::Pong => {

@@ -19,7 +19,7 @@ use crate::error::ConnectError;
 use crate::payload::{Args, ArgsError};
 use crate::socket::{DisconnectReason, Socket};
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// Polls `future` once here and now; if it is not done, it goes on as a task.
 pub(crate) fn run_inline(mut future: BoxFuture<()>) {

@@ -20,7 +20,7 @@ use crate::broadcast::BroadcastOperator;
 use crate::client::Client;
 use crate::error::Error;
 use crate::handler::{
-    run_inline, AnyHandler, DisconnectHandler, Erased, ErasedEventHandler, ErrorHandler,
+    run_inline, AnyHandler, BoxFuture, DisconnectHandler, Erased, ErasedEventHandler, ErrorHandler,
     EventError, EventHandler, PacketMiddleware,
 };
 use crate::handshake::Handshake;
@@ -450,15 +450,8 @@ impl Socket {
         };
         let socket = self.clone();
         if middleware.is_empty() {
-            for any in &any {
-                run_inline(any(socket.clone(), name.clone(), args.clone()));
-            }
-            if let Some(handler) = handler {
-                let ack = AckSender::new(&socket, ack_id);
-                match handler.call(socket.clone(), args, ack) {
-                    Ok(future) => run_inline(future),
-                    Err(error) => socket.report(EventError::InvalidPayload { event: name, error }),
-                }
+            if let Some(handler) = socket.start_handlers(name, ack_id, args, &any, handler) {
+                run_inline(handler);
             }
             return;
         }
@@ -472,17 +465,33 @@ impl Socket {
                     return;
                 }
             }
-            for any in &any {
-                run_inline(any(socket.clone(), name.clone(), args.clone()));
-            }
-            if let Some(handler) = handler {
-                let ack = AckSender::new(&socket, ack_id);
-                match handler.call(socket.clone(), args, ack) {
-                    Ok(future) => future.await,
-                    Err(error) => socket.report(EventError::InvalidPayload { event: name, error }),
-                }
+            if let Some(handler) = socket.start_handlers(name, ack_id, args, &any, handler) {
+                handler.await;
             }
         }));
+    }
+
+    /// Starts the catch-all handlers, then returns the event handler's future (`None` when
+    /// there is none, or when the arguments do not fit it, which is reported).
+    fn start_handlers(
+        &self,
+        name: String,
+        ack_id: Option<u64>,
+        args: Args,
+        any: &[AnyHandler],
+        handler: Option<Arc<dyn ErasedEventHandler>>,
+    ) -> Option<BoxFuture<()>> {
+        for any in any {
+            run_inline(any(self.clone(), name.clone(), args.clone()));
+        }
+        let handler = handler?;
+        match handler.call(self.clone(), args, AckSender::new(self, ack_id)) {
+            Ok(future) => Some(future),
+            Err(error) => {
+                self.report(EventError::InvalidPayload { event: name, error });
+                None
+            }
+        }
     }
 
     fn report(&self, error: EventError) {
