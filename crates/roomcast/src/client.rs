@@ -155,13 +155,13 @@ impl Client {
         let Packet { nsp, data } = packet;
         let socket = {
             let namespaces = self.inner.namespaces.lock();
-            match namespaces.get(&nsp) {
+            match namespaces.get(&*nsp) {
                 Some(Slot::Connected(socket)) => Some(socket.clone()),
                 Some(Slot::Connecting) => None,
                 None => {
                     drop(namespaces);
                     if let PacketData::Connect(auth) = data {
-                        return self.connect(nsp, auth);
+                        return self.connect(nsp.into_owned(), auth);
                     }
                     None
                 }
@@ -177,10 +177,10 @@ impl Client {
                 socket.close(DisconnectReason::ClientNamespaceDisconnect)
             }
             (Some(_), PacketData::Empty(_)) => {
-                tracing::debug!(sid = %self.inner.conn.id(), nsp, %kind, "packet without content ignored");
+                tracing::debug!(sid = %self.inner.conn.id(), nsp = &*nsp, %kind, "packet without content ignored");
             }
             _ => {
-                tracing::warn!(sid = %self.inner.conn.id(), nsp, %kind, "packet in an invalid state, closing the connection");
+                tracing::warn!(sid = %self.inner.conn.id(), nsp = &*nsp, %kind, "packet in an invalid state, closing the connection");
                 self.inner.conn.close();
             }
         }

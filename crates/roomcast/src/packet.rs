@@ -26,13 +26,15 @@
 //! assert_eq!(event.args().deserialize::<u32>().unwrap(), 1);
 //! ```
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::payload::{self, json_kind, scan_json_array, Args, ScanError};
+use crate::payload::{self, json_kind, scan_json_array, Args, ScanError, Scanned};
 use crate::value::{Map, Value};
 
 /// Event names a packet may not carry (they have a meaning of their own on
@@ -124,7 +126,7 @@ impl fmt::Display for PacketType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Packet {
     /// Namespace, `/` when the packet names none.
-    pub nsp: String,
+    pub nsp: Cow<'static, str>,
     /// Type-specific content.
     pub data: PacketData,
 }
@@ -207,6 +209,8 @@ impl Serialize for RawJson {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     name: String,
+    /// The name came as a JSON number (Node accepts `42[1]`).
+    numeric_name: bool,
     ack_id: Option<u64>,
     args: Args,
 }
@@ -286,29 +290,25 @@ impl Packet {
             PacketData::Disconnect => encode_disconnect(&self.nsp),
             PacketData::Event(event) => {
                 let mut buf = start(PacketType::Event, &self.nsp, event.ack_id, 0)?;
-                match event.args.json_text() {
-                    Some(text) => {
-                        buf.extend_from_slice(text.as_bytes());
-                        Ok(EncodedPacket::text(buf))
+                let att = if event.numeric_name {
+                    let mut args = BytesMut::new();
+                    let att = payload::write_args(&mut args, None, &event.args)?;
+                    buf.put_u8(b'[');
+                    buf.extend_from_slice(event.name.as_bytes());
+                    if args.len() > 2 {
+                        buf.put_u8(b',');
                     }
-                    None => {
-                        let att = payload::write_args(&mut buf, Some(&event.name), &event.args)?;
-                        finish(buf, PacketType::BinaryEvent, att)
-                    }
-                }
+                    buf.extend_from_slice(args.get(1..).unwrap_or_default());
+                    att
+                } else {
+                    payload::write_args(&mut buf, Some(&event.name), &event.args)?
+                };
+                finish(buf, PacketType::BinaryEvent, att)
             }
             PacketData::Ack(ack) => {
                 let mut buf = start(PacketType::Ack, &self.nsp, Some(ack.id), 0)?;
-                match ack.args.json_text() {
-                    Some(text) => {
-                        buf.extend_from_slice(text.as_bytes());
-                        Ok(EncodedPacket::text(buf))
-                    }
-                    None => {
-                        let att = payload::write_args(&mut buf, None, &ack.args)?;
-                        finish(buf, PacketType::BinaryAck, att)
-                    }
-                }
+                let att = payload::write_args(&mut buf, None, &ack.args)?;
+                finish(buf, PacketType::BinaryAck, att)
             }
             PacketData::ConnectError(payload) => {
                 let mut buf = start(
@@ -343,9 +343,13 @@ pub struct EncodedPacket {
 }
 
 impl EncodedPacket {
+    /// The packet in `buf`, copied out at its exact size; `buf` goes back to
+    /// the encoding scratch.
     fn text(buf: BytesMut) -> EncodedPacket {
+        let text = Bytes::copy_from_slice(&buf);
+        recycle(buf);
         EncodedPacket {
-            text: buf.freeze(),
+            text,
             attachments: Vec::new(),
         }
     }
@@ -385,6 +389,24 @@ fn put_decimal(buf: &mut BytesMut, n: u64) -> Result<(), EncodeError> {
     Ok(())
 }
 
+/// Largest encoding scratch buffer a thread keeps between packets.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+thread_local! {
+    /// Packets are written here, then copied out at their exact size: one
+    /// allocation per packet whatever its length, and no growth on the way.
+    static SCRATCH: Cell<BytesMut> = Cell::new(BytesMut::new());
+}
+
+/// Gives a buffer back to this thread's scratch (a nested encode, during the
+/// serialization of another packet's arguments, keeps its own).
+fn recycle(mut buf: BytesMut) {
+    if buf.capacity() <= SCRATCH_KEEP {
+        buf.clear();
+        SCRATCH.set(buf);
+    }
+}
+
 /// Starts a text packet: `4`, the type, the namespace and the ack id.
 fn start(
     ty: PacketType,
@@ -394,7 +416,8 @@ fn start(
 ) -> Result<BytesMut, EncodeError> {
     let nsp = wire_nsp(nsp)?;
     let nsp_len = nsp.map_or(0, |n| n.len() + 1);
-    let mut buf = BytesMut::with_capacity(2 + nsp_len + 20 + payload_hint.max(32));
+    let mut buf = SCRATCH.take();
+    buf.reserve(2 + nsp_len + 20 + payload_hint.max(32));
     buf.put_u8(b'4');
     buf.put_u8(b'0' + ty.as_u8());
     if let Some(nsp) = nsp {
@@ -424,6 +447,7 @@ fn finish(
     put_decimal(&mut out, attachments.len() as u64)?;
     out.put_u8(b'-');
     out.extend_from_slice(rest);
+    recycle(buf);
     Ok(EncodedPacket {
         text: out.freeze(),
         attachments,
@@ -721,13 +745,19 @@ fn parse_header(s: &str, max_attachments: usize) -> Result<Header<'_>, DecodeErr
 /// Which packet a [`Decoder`] is collecting attachments for.
 #[derive(Debug)]
 enum PendingKind {
-    Event { name: String, ack_id: Option<u64> },
-    Ack { id: u64 },
+    Event {
+        name: String,
+        numeric_name: bool,
+        ack_id: Option<u64>,
+    },
+    Ack {
+        id: u64,
+    },
 }
 
 #[derive(Debug)]
 struct Pending {
-    nsp: String,
+    nsp: Cow<'static, str>,
     kind: PendingKind,
     args: Vec<Value>,
     expected: usize,
@@ -807,7 +837,10 @@ impl Decoder {
             return Err(DecodeError::UnexpectedText { pending });
         }
         let header = parse_header(text, self.max_attachments)?;
-        let nsp = header.nsp.to_owned();
+        let nsp = match header.nsp {
+            "/" => Cow::Borrowed("/"),
+            other => Cow::Owned(other.to_owned()),
+        };
         let data = match header.ty {
             PacketType::Connect => {
                 no_ack_id(&header)?;
@@ -838,14 +871,14 @@ impl Decoder {
                         data: PacketData::Empty(header.ty),
                     }));
                 };
-                let mut spans = scan(p, header.ty)?;
-                let &(start, end) = spans.first().ok_or(DecodeError::EmptyEvent)?;
-                let name = json_event_name(p.get(start..end).unwrap_or_default())?;
-                spans.drain(..1);
+                let scanned = scan(p, header.ty, true)?;
+                let raw_name = scanned.first.ok_or(DecodeError::EmptyEvent)?;
+                let (name, numeric_name) = json_event_name(raw_name)?;
                 PacketData::Event(Event {
                     name,
+                    numeric_name,
                     ack_id: header.id,
-                    args: Args::from_json_spans(p.into(), spans),
+                    args: Args::from_json(scanned.rest),
                 })
             }
             PacketType::Ack => {
@@ -857,7 +890,7 @@ impl Decoder {
                 };
                 // Without payload, Node calls the acknowledgement with no argument.
                 let args = match header.payload {
-                    Some(p) => Args::from_json_spans(p.into(), scan(p, header.ty)?),
+                    Some(p) => Args::from_json(scan(p, header.ty, false)?.rest),
                     None => Args::default(),
                 };
                 PacketData::Ack(Ack { id, args })
@@ -886,7 +919,16 @@ impl Decoder {
         }
         let args = Args::from_values(pending.args);
         let data = match pending.kind {
-            PendingKind::Event { name, ack_id } => PacketData::Event(Event { name, ack_id, args }),
+            PendingKind::Event {
+                name,
+                numeric_name,
+                ack_id,
+            } => PacketData::Event(Event {
+                name,
+                numeric_name,
+                ack_id,
+                args,
+            }),
             PendingKind::Ack { id } => PacketData::Ack(Ack { id, args }),
         };
         Ok(Some(Packet {
@@ -926,8 +968,8 @@ fn raw_of_kind(
     }
 }
 
-fn scan(payload: &str, ty: PacketType) -> Result<Vec<(usize, usize)>, DecodeError> {
-    scan_json_array(payload).map_err(|e| match e {
+fn scan(payload: &str, ty: PacketType, split_first: bool) -> Result<Scanned<'_>, DecodeError> {
+    scan_json_array(payload, split_first).map_err(|e| match e {
         ScanError::Json(e) => DecodeError::InvalidJson(e),
         ScanError::NotArray => DecodeError::InvalidPayload {
             packet_type: ty,
@@ -945,21 +987,22 @@ fn check_event_name(name: String) -> Result<String, DecodeError> {
     }
 }
 
-/// The event name from the raw JSON of the first data element.
-fn json_event_name(raw: &str) -> Result<String, DecodeError> {
+/// The event name from the raw JSON of the first data element, and whether it
+/// was a number.
+fn json_event_name(raw: &str) -> Result<(String, bool), DecodeError> {
     match raw.as_bytes().first() {
         Some(b'"') => {
             let name: String = serde_json::from_str(raw).map_err(DecodeError::InvalidJson)?;
-            check_event_name(name)
+            Ok((check_event_name(name)?, false))
         }
-        Some(b'-' | b'0'..=b'9') => Ok(raw.to_owned()),
+        Some(b'-' | b'0'..=b'9') => Ok((raw.to_owned(), true)),
         other => Err(DecodeError::InvalidEventName(json_kind(other.copied()))),
     }
 }
 
 /// Validates the header of a BINARY_EVENT/BINARY_ACK and prepares the
 /// state that collects its attachments.
-fn binary_header(header: Header<'_>, nsp: String) -> Result<Pending, DecodeError> {
+fn binary_header(header: Header<'_>, nsp: Cow<'static, str>) -> Result<Pending, DecodeError> {
     let payload = header
         .payload
         .ok_or(DecodeError::MissingPayload(header.ty))?;
@@ -981,13 +1024,14 @@ fn binary_header(header: Header<'_>, nsp: String) -> Result<Pending, DecodeError
         if args.is_empty() {
             return Err(DecodeError::EmptyEvent);
         }
-        let name = match args.remove(0) {
-            Value::String(s) => check_event_name(s)?,
-            Value::Number(n) => n.to_string(),
+        let (name, numeric_name) = match args.remove(0) {
+            Value::String(s) => (check_event_name(s)?, false),
+            Value::Number(n) => (n.to_string(), true),
             other => return Err(DecodeError::InvalidEventName(other.kind())),
         };
         PendingKind::Event {
             name,
+            numeric_name,
             ack_id: header.id,
         }
     } else {
@@ -1723,6 +1767,33 @@ mod tests {
             .decode_text(r#"2["b"]"#)
             .expect("after reset")
             .is_some());
+    }
+
+    /// Arguments whose serialization encodes another packet: the nested encode
+    /// must not share the outer one's scratch buffer.
+    struct EncodesWhileSerialized;
+
+    impl Serialize for EncodesWhileSerialized {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let inner = encode_event("/in", "inner", &("x".repeat(300), 2), Some(7))
+                .map_err(serde::ser::Error::custom)?;
+            serializer.serialize_str(inner.as_str())
+        }
+    }
+
+    #[test]
+    fn nested_encodes_keep_their_own_buffers() {
+        let inner = format!(r#"42/in,7["inner","{}",2]"#, "x".repeat(300));
+        for _ in 0..3 {
+            let outer = encode_ack("/", 3, &(1, EncodesWhileSerialized, 2)).expect("encode");
+            let want = format!("433[1,{},2]", serde_json::to_string(&inner).expect("json"));
+            assert_eq!(outer.as_str(), want);
+            assert_eq!(outer.text.len(), want.len());
+        }
+        let big = "y".repeat(SCRATCH_KEEP * 2);
+        let encoded = encode_event("/", "big", &big, None).expect("big");
+        assert_eq!(encoded.as_str().len(), big.len() + r#"42["big",""]"#.len());
+        assert_eq!(encode_ack("/", 1, &()).expect("small").as_str(), "431[]");
     }
 
     #[test]

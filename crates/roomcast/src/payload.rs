@@ -34,8 +34,9 @@
 //! # Incoming: [`Args`]
 //!
 //! [`Args`] holds the arguments of a received event or ack. Without binary
-//! attachments it keeps the JSON text and the position of each argument, and
-//! deserializes straight from the text when asked. The rule mirrors the
+//! attachments it keeps each argument as the JSON text it arrived in, checked
+//! once on arrival, deserializes straight from that text when asked, and writes
+//! it back unchanged when the arguments are sent on. The rule mirrors the
 //! outgoing one: a tuple type takes the arguments positionally (missing
 //! trailing arguments read as `null`, extra ones are ignored), `()` ignores the
 //! arguments, and any other type is built from the first argument (`null` when
@@ -728,13 +729,13 @@ impl Serializer for SpreadValues {
 
 /// The arguments of a received event or ack.
 ///
-/// Without binary attachments this keeps the JSON text of the packet and the
-/// span of each argument, so reading them into a type parses the text
+/// Without binary attachments this keeps each argument's JSON text, validated
+/// once when the packet arrived, so reading them into a type parses the text
 /// directly, without an intermediate tree. With attachments the arguments are
 /// [`Value`]s in which placeholders were replaced by [`Value::Binary`].
 ///
 /// `Args` serializes as a tuple, so passing it back to an encoder sends the
-/// same arguments again.
+/// same arguments again (JSON arguments as the very text they arrived in).
 ///
 /// ```
 /// use roomcast::packet::{Decoder, PacketData};
@@ -759,12 +760,9 @@ pub struct Args {
 
 #[derive(Debug, Clone)]
 enum Repr {
-    /// `text` is the whole JSON data array of the packet; `spans` the byte
-    /// ranges of the arguments in it (an event name is not an argument).
-    Json {
-        text: Box<str>,
-        spans: Vec<(usize, usize)>,
-    },
+    /// Each argument's JSON text, as received (an event name is not an
+    /// argument).
+    Json(Vec<Box<RawValue>>),
     Values(Vec<Value>),
 }
 
@@ -801,26 +799,17 @@ impl Args {
         }
     }
 
-    /// Arguments kept as JSON text: `spans` are the byte ranges of the
-    /// arguments inside `text`, the full data array of the packet.
-    pub(crate) fn from_json_spans(text: Box<str>, spans: Vec<(usize, usize)>) -> Args {
+    /// Arguments kept as the JSON text of each, already validated.
+    pub(crate) fn from_json(args: Vec<Box<RawValue>>) -> Args {
         Args {
-            repr: Repr::Json { text, spans },
-        }
-    }
-
-    /// The JSON data array this was decoded from, when it had no attachments.
-    pub(crate) fn json_text(&self) -> Option<&str> {
-        match &self.repr {
-            Repr::Json { text, .. } => Some(text),
-            Repr::Values(_) => None,
+            repr: Repr::Json(args),
         }
     }
 
     /// Number of arguments.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Json { spans, .. } => spans.len(),
+            Repr::Json(args) => args.len(),
             Repr::Values(v) => v.len(),
         }
     }
@@ -833,7 +822,7 @@ impl Args {
     /// Whether any argument contains binary data.
     pub fn has_binary(&self) -> bool {
         match &self.repr {
-            Repr::Json { .. } => false,
+            Repr::Json(_) => false,
             Repr::Values(v) => v.iter().any(Value::has_binary),
         }
     }
@@ -847,8 +836,9 @@ impl Args {
     /// To get every argument whatever their number, use [`Args::to_values`].
     pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T, ArgsError> {
         let result = match &self.repr {
-            Repr::Json { text, spans } => T::deserialize(JsonArgs { text, spans })
-                .map_err(|e| (e.to_string(), self.describe())),
+            Repr::Json(args) => {
+                T::deserialize(JsonArgs { args }).map_err(|e| (e.to_string(), self.describe()))
+            }
             Repr::Values(values) => {
                 T::deserialize(ValueArgs { values }).map_err(|e| (e.to_string(), self.describe()))
             }
@@ -863,11 +853,10 @@ impl Args {
     /// The arguments as [`Value`]s.
     pub fn to_values(&self) -> Result<Vec<Value>, ArgsError> {
         match &self.repr {
-            Repr::Json { text, spans } => spans
+            Repr::Json(args) => args
                 .iter()
-                .map(|&(start, end)| {
-                    let raw = text.get(start..end).unwrap_or("null");
-                    serde_json::from_str::<Value>(raw).map_err(|e| ArgsError {
+                .map(|raw| {
+                    serde_json::from_str::<Value>(raw.get()).map_err(|e| ArgsError {
                         expected: "roomcast::value::Value",
                         received: self.describe(),
                         reason: e.to_string(),
@@ -882,17 +871,17 @@ impl Args {
     pub fn into_values(self) -> Result<Vec<Value>, ArgsError> {
         match self.repr {
             Repr::Values(v) => Ok(v),
-            Repr::Json { .. } => self.to_values(),
+            Repr::Json(_) => self.to_values(),
         }
     }
 
     /// A short description such as `2 arguments (string, object)`.
     fn describe(&self) -> String {
         let kinds: Vec<&'static str> = match &self.repr {
-            Repr::Json { text, spans } => spans
+            Repr::Json(args) => args
                 .iter()
                 .take(MAX_DESCRIBED_ARGS + 1)
-                .map(|&(start, _)| json_kind(text.as_bytes().get(start).copied()))
+                .map(|raw| json_kind(raw.get().as_bytes().first().copied()))
                 .collect(),
             Repr::Values(v) => v
                 .iter()
@@ -939,11 +928,9 @@ impl Serialize for Args {
         use ser::SerializeTuple as _;
         let mut tuple = serializer.serialize_tuple(self.len())?;
         match &self.repr {
-            Repr::Json { text, spans } => {
-                for &(start, end) in spans {
-                    let raw: &RawValue = serde_json::from_str(text.get(start..end).unwrap_or(""))
-                        .map_err(ser::Error::custom)?;
-                    tuple.serialize_element(raw)?;
+            Repr::Json(args) => {
+                for raw in args {
+                    tuple.serialize_element(&**raw)?;
                 }
             }
             Repr::Values(values) => {
@@ -1020,16 +1007,12 @@ impl<'de> Deserialize<'de> for Args {
 
 /// Deserializes the argument list of a JSON packet.
 struct JsonArgs<'a> {
-    text: &'a str,
-    spans: &'a [(usize, usize)],
+    args: &'a [Box<RawValue>],
 }
 
 impl<'a> JsonArgs<'a> {
     fn arg(&self, index: usize) -> &'a str {
-        self.spans
-            .get(index)
-            .and_then(|&(start, end)| self.text.get(start..end))
-            .unwrap_or("null")
+        self.args.get(index).map_or("null", |raw| raw.get())
     }
 }
 
@@ -1088,7 +1071,7 @@ impl<'de> Deserializer<'de> for JsonArgs<'de> {
         visitor: V,
     ) -> Result<V::Value, serde_json::Error> {
         let len = if len == ALL_ARGS {
-            self.spans.len()
+            self.args.len()
         } else {
             len
         };
@@ -1230,50 +1213,52 @@ pub(crate) enum ScanError {
     NotArray,
 }
 
-/// Validates `text` as a JSON array and returns the byte range of each
-/// element, without building a tree.
-pub(crate) fn scan_json_array(text: &str) -> Result<Vec<(usize, usize)>, ScanError> {
-    let starts_with_bracket = text.trim_start().starts_with('[');
-    if !starts_with_bracket {
+/// The elements of a JSON array, each as its own JSON text; the first one
+/// borrowed from the input when it is asked for apart (an event name).
+#[derive(Debug, Default)]
+pub(crate) struct Scanned<'a> {
+    pub(crate) first: Option<&'a str>,
+    pub(crate) rest: Vec<Box<RawValue>>,
+}
+
+/// Validates `text` as a JSON array, in one pass and without building a
+/// tree, and returns its elements as JSON text. With `split_first`, the first
+/// element is returned apart, borrowed from `text`.
+pub(crate) fn scan_json_array(text: &str, split_first: bool) -> Result<Scanned<'_>, ScanError> {
+    if !text.trim_start().starts_with('[') {
         return match serde_json::from_str::<de::IgnoredAny>(text) {
             Ok(_) => Err(ScanError::NotArray),
             Err(e) => Err(ScanError::Json(e)),
         };
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let spans = de
-        .deserialize_seq(SpanVisitor { base: text })
+    let scanned = de
+        .deserialize_seq(ElementsVisitor { split_first })
         .map_err(ScanError::Json)?;
     de.end().map_err(ScanError::Json)?;
-    Ok(spans)
+    Ok(scanned)
 }
 
-struct SpanVisitor<'a> {
-    base: &'a str,
+struct ElementsVisitor {
+    split_first: bool,
 }
 
-impl<'de> Visitor<'de> for SpanVisitor<'de> {
-    type Value = Vec<(usize, usize)>;
+impl<'de> Visitor<'de> for ElementsVisitor {
+    type Value = Scanned<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON array")
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut spans = Vec::new();
-        let base = self.base.as_ptr() as usize;
-        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
-            let text = raw.get();
-            let start = (text.as_ptr() as usize)
-                .checked_sub(base)
-                .ok_or_else(|| de::Error::custom("element outside of the input"))?;
-            let end = start
-                .checked_add(text.len())
-                .filter(|&end| end <= self.base.len())
-                .ok_or_else(|| de::Error::custom("element outside of the input"))?;
-            spans.push((start, end));
+        let mut scanned = Scanned::default();
+        if self.split_first {
+            scanned.first = seq.next_element::<&'de RawValue>()?.map(RawValue::get);
         }
-        Ok(spans)
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            scanned.rest.push(raw);
+        }
+        Ok(scanned)
     }
 }
 
@@ -1284,8 +1269,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn json_args(data: &str) -> Args {
-        let spans = scan_json_array(data).expect("array");
-        Args::from_json_spans(data.into(), spans)
+        Args::from_json(scan_json_array(data, false).expect("array").rest)
     }
 
     /// The JSON data array written and the attachments collected.
@@ -1523,15 +1507,28 @@ mod tests {
 
     #[test]
     fn scan_rejects_non_arrays() {
-        assert!(matches!(scan_json_array("{}"), Err(ScanError::NotArray)));
-        assert!(matches!(scan_json_array("1"), Err(ScanError::NotArray)));
-        assert!(matches!(scan_json_array("[1,"), Err(ScanError::Json(_))));
-        assert!(matches!(scan_json_array("[1] x"), Err(ScanError::Json(_))));
-        assert!(matches!(scan_json_array("nope"), Err(ScanError::Json(_))));
+        let scan = |text| scan_json_array(text, false);
+        assert!(matches!(scan("{}"), Err(ScanError::NotArray)));
+        assert!(matches!(scan("1"), Err(ScanError::NotArray)));
+        assert!(matches!(scan("[1,"), Err(ScanError::Json(_))));
+        assert!(matches!(scan("[1] x"), Err(ScanError::Json(_))));
+        assert!(matches!(scan("nope"), Err(ScanError::Json(_))));
+        let texts = |scanned: Scanned<'_>| -> Vec<String> {
+            scanned
+                .rest
+                .iter()
+                .map(|raw| raw.get().to_owned())
+                .collect()
+        };
         assert_eq!(
-            scan_json_array(r#" [1, "é", {"a":[]}] "#).expect("ok"),
-            vec![(2, 3), (5, 9), (11, 19)]
+            texts(scan(r#" [1, "é", {"a":[]}] "#).expect("ok")),
+            ["1", r#""é""#, r#"{"a":[]}"#]
         );
+        let split = scan_json_array(r#"["e", 2]"#, true).expect("ok");
+        assert_eq!(split.first, Some(r#""e""#));
+        assert_eq!(texts(split), ["2"]);
+        let empty = scan_json_array("[]", true).expect("ok");
+        assert_eq!((empty.first, empty.rest.len()), (None, 0));
     }
 
     #[test]
