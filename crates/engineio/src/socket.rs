@@ -160,6 +160,11 @@ pub(crate) struct Shared {
     max_buffered_bytes: usize,
 }
 
+/// Room for the frames of a queue's first use: an ack, a reply, a message or two.
+const FIRST_QUEUE_CAPACITY: usize = 4;
+/// Room a queue takes once it holds more than that.
+const BURST_QUEUE_CAPACITY: usize = 32;
+
 pub(crate) struct State {
     pub(crate) queue: VecDeque<Frame>,
     queued_bytes: usize,
@@ -187,6 +192,20 @@ impl State {
 
     fn enqueue_counted(&mut self, frames: &[Frame], bytes: usize) {
         self.queued_bytes += bytes;
+        let needed = self.queue.len() + frames.len();
+        if needed > self.queue.capacity() {
+            // A queue that outgrows its first few frames is in a burst (a fan-out): jump to a
+            // burst-sized buffer at once rather than doubling through every size on the way.
+            // The writer lets go of it once the burst is written.
+            let target = if self.queue.capacity() == 0 {
+                needed.max(FIRST_QUEUE_CAPACITY)
+            } else {
+                needed
+                    .max(BURST_QUEUE_CAPACITY)
+                    .max(self.queue.capacity() * 2)
+            };
+            self.queue.reserve_exact(target - self.queue.len());
+        }
         self.queue.extend(frames.iter().cloned());
     }
 
