@@ -3,6 +3,8 @@
 # only, with perf: the load generator switches perf on and off through a control FIFO.
 #   bench/profile.sh SCENARIO [loadgen options...]
 #   MODE=stat bench/profile.sh echo --quick --scale 1     # count system calls instead
+#   EVENTS=syscalls:sys_enter_mprotect,page-faults MODE=stat bench/profile.sh latency
+#                                                         # count other perf events
 #   SERVER=socketioxide bench/profile.sh fanout-1k-200    # another Rust server
 # Writes /tmp/roomcast-profile/<scenario>.{data,txt} and prints the top of the report.
 set -euo pipefail
@@ -24,7 +26,7 @@ ACK="$OUT/ack.fifo"
 rm -f "$CTL" "$ACK"
 mkfifo "$CTL" "$ACK"
 if [ "$MODE" = stat ]; then
-    EVENTS='syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_read,syscalls:sys_enter_readv,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_futex,context-switches,task-clock'
+    EVENTS="${EVENTS:-syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_read,syscalls:sys_enter_readv,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_futex,context-switches,task-clock}"
     PERF="perf stat -e $EVENTS -o $OUT/$SCENARIO.txt"
 else
     PERF="perf record -F 9999 -e cpu-clock -g -o $OUT/$SCENARIO.data"
