@@ -384,9 +384,21 @@ fn wire_nsp(nsp: &str) -> Result<Option<&str>, EncodeError> {
     }
 }
 
-fn put_decimal(buf: &mut BytesMut, n: u64) -> Result<(), EncodeError> {
-    serde_json::to_writer(buf.writer(), &n)?;
-    Ok(())
+/// Appends `n` in decimal.
+fn put_decimal(buf: &mut BytesMut, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(digit) = digits.get_mut(start) {
+            *digit = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(digits.get(start..).unwrap_or_default());
 }
 
 /// Largest encoding scratch buffer a thread keeps between packets.
@@ -425,7 +437,7 @@ fn start(
         buf.put_u8(b',');
     }
     if let Some(id) = id {
-        put_decimal(&mut buf, id)?;
+        put_decimal(&mut buf, id);
     }
     Ok(buf)
 }
@@ -444,7 +456,7 @@ fn finish(
     let mut out = BytesMut::with_capacity(buf.len() + 22);
     out.put_u8(b'4');
     out.put_u8(b'0' + binary_type.as_u8());
-    put_decimal(&mut out, attachments.len() as u64)?;
+    put_decimal(&mut out, attachments.len() as u64);
     out.put_u8(b'-');
     out.extend_from_slice(rest);
     recycle(buf);
@@ -991,6 +1003,11 @@ fn check_event_name(name: String) -> Result<String, DecodeError> {
 /// was a number.
 fn json_event_name(raw: &str) -> Result<(String, bool), DecodeError> {
     match raw.as_bytes().first() {
+        // `raw` was validated as JSON: without escapes, a string is what is between its quotes.
+        Some(b'"') if !raw.contains('\\') => {
+            let name = raw.get(1..raw.len() - 1).unwrap_or_default();
+            Ok((check_event_name(name.to_owned())?, false))
+        }
         Some(b'"') => {
             let name: String = serde_json::from_str(raw).map_err(DecodeError::InvalidJson)?;
             Ok((check_event_name(name)?, false))
@@ -1778,6 +1795,15 @@ mod tests {
             let inner = encode_event("/in", "inner", &("x".repeat(300), 2), Some(7))
                 .map_err(serde::ser::Error::custom)?;
             serializer.serialize_str(inner.as_str())
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_whole() {
+        for n in [0, 7, 10, 99, 100, 12_345, u64::MAX] {
+            let mut buf = BytesMut::new();
+            put_decimal(&mut buf, n);
+            assert_eq!(&buf[..], n.to_string().as_bytes());
         }
     }
 
