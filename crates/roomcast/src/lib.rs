@@ -53,6 +53,7 @@ mod memory_adapter;
 mod namespace;
 pub mod packet;
 pub mod payload;
+mod raw_args;
 mod remote_socket;
 mod rooms;
 mod server;

@@ -34,7 +34,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::payload::{self, json_kind, scan_json_array, Args, ScanError, Scanned};
+use crate::payload::{self, json_kind, Args};
+use crate::raw_args::{scan_json_array, ScanError, Scanned};
 use crate::value::{Map, Value};
 
 /// Event names a packet may not carry (they have a meaning of their own on

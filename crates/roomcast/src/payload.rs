@@ -50,8 +50,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::ser::{self, SerializeStruct as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::value::RawValue;
 
+use crate::raw_args::RawArgs;
 use crate::value::{self, Value, ValueError, ValueSerializer};
 
 /// Most argument kinds listed in an [`ArgsError`] before it abbreviates.
@@ -762,7 +762,7 @@ pub struct Args {
 enum Repr {
     /// Each argument's JSON text, as received (an event name is not an
     /// argument).
-    Json(Vec<Box<RawValue>>),
+    Json(RawArgs),
     Values(Vec<Value>),
 }
 
@@ -800,7 +800,7 @@ impl Args {
     }
 
     /// Arguments kept as the JSON text of each, already validated.
-    pub(crate) fn from_json(args: Vec<Box<RawValue>>) -> Args {
+    pub(crate) fn from_json(args: RawArgs) -> Args {
         Args {
             repr: Repr::Json(args),
         }
@@ -856,7 +856,7 @@ impl Args {
             Repr::Json(args) => args
                 .iter()
                 .map(|raw| {
-                    serde_json::from_str::<Value>(raw.get()).map_err(|e| ArgsError {
+                    serde_json::from_str::<Value>(raw).map_err(|e| ArgsError {
                         expected: "roomcast::value::Value",
                         received: self.describe(),
                         reason: e.to_string(),
@@ -881,7 +881,7 @@ impl Args {
             Repr::Json(args) => args
                 .iter()
                 .take(MAX_DESCRIBED_ARGS + 1)
-                .map(|raw| json_kind(raw.get().as_bytes().first().copied()))
+                .map(|raw| json_kind(raw.as_bytes().first().copied()))
                 .collect(),
             Repr::Values(v) => v
                 .iter()
@@ -928,11 +928,7 @@ impl Serialize for Args {
         use ser::SerializeTuple as _;
         let mut tuple = serializer.serialize_tuple(self.len())?;
         match &self.repr {
-            Repr::Json(args) => {
-                for raw in args {
-                    tuple.serialize_element(&**raw)?;
-                }
-            }
+            Repr::Json(args) => args.serialize_into(&mut tuple)?,
             Repr::Values(values) => {
                 for v in values {
                     tuple.serialize_element(v)?;
@@ -1007,12 +1003,12 @@ impl<'de> Deserialize<'de> for Args {
 
 /// Deserializes the argument list of a JSON packet.
 struct JsonArgs<'a> {
-    args: &'a [Box<RawValue>],
+    args: &'a RawArgs,
 }
 
 impl<'a> JsonArgs<'a> {
     fn arg(&self, index: usize) -> &'a str {
-        self.args.get(index).map_or("null", |raw| raw.get())
+        self.args.get(index).unwrap_or("null")
     }
 }
 
@@ -1201,67 +1197,6 @@ impl<'de> Deserializer<'de> for ValueArgs<'_> {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Scanning a JSON array without building a tree
-
-/// Result of [`scan_json_array`] on text that is not a JSON array.
-#[derive(Debug)]
-pub(crate) enum ScanError {
-    /// The text is not valid JSON.
-    Json(serde_json::Error),
-    /// The text is valid JSON but not an array.
-    NotArray,
-}
-
-/// The elements of a JSON array, each as its own JSON text; the first one
-/// borrowed from the input when it is asked for apart (an event name).
-#[derive(Debug, Default)]
-pub(crate) struct Scanned<'a> {
-    pub(crate) first: Option<&'a str>,
-    pub(crate) rest: Vec<Box<RawValue>>,
-}
-
-/// Validates `text` as a JSON array, in one pass and without building a
-/// tree, and returns its elements as JSON text. With `split_first`, the first
-/// element is returned apart, borrowed from `text`.
-pub(crate) fn scan_json_array(text: &str, split_first: bool) -> Result<Scanned<'_>, ScanError> {
-    if !text.trim_start().starts_with('[') {
-        return match serde_json::from_str::<de::IgnoredAny>(text) {
-            Ok(_) => Err(ScanError::NotArray),
-            Err(e) => Err(ScanError::Json(e)),
-        };
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let scanned = de
-        .deserialize_seq(ElementsVisitor { split_first })
-        .map_err(ScanError::Json)?;
-    de.end().map_err(ScanError::Json)?;
-    Ok(scanned)
-}
-
-struct ElementsVisitor {
-    split_first: bool,
-}
-
-impl<'de> Visitor<'de> for ElementsVisitor {
-    type Value = Scanned<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut scanned = Scanned::default();
-        if self.split_first {
-            scanned.first = seq.next_element::<&'de RawValue>()?.map(RawValue::get);
-        }
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            scanned.rest.push(raw);
-        }
-        Ok(scanned)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1269,7 +1204,11 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn json_args(data: &str) -> Args {
-        Args::from_json(scan_json_array(data, false).expect("array").rest)
+        Args::from_json(
+            crate::raw_args::scan_json_array(data, false)
+                .expect("array")
+                .rest,
+        )
     }
 
     /// The JSON data array written and the attachments collected.
@@ -1506,29 +1445,20 @@ mod tests {
     }
 
     #[test]
-    fn scan_rejects_non_arrays() {
-        let scan = |text| scan_json_array(text, false);
-        assert!(matches!(scan("{}"), Err(ScanError::NotArray)));
-        assert!(matches!(scan("1"), Err(ScanError::NotArray)));
-        assert!(matches!(scan("[1,"), Err(ScanError::Json(_))));
-        assert!(matches!(scan("[1] x"), Err(ScanError::Json(_))));
-        assert!(matches!(scan("nope"), Err(ScanError::Json(_))));
-        let texts = |scanned: Scanned<'_>| -> Vec<String> {
-            scanned
-                .rest
-                .iter()
-                .map(|raw| raw.get().to_owned())
-                .collect()
-        };
-        assert_eq!(
-            texts(scan(r#" [1, "é", {"a":[]}] "#).expect("ok")),
-            ["1", r#""é""#, r#"{"a":[]}"#]
-        );
-        let split = scan_json_array(r#"["e", 2]"#, true).expect("ok");
-        assert_eq!(split.first, Some(r#""e""#));
-        assert_eq!(texts(split), ["2"]);
-        let empty = scan_json_array("[]", true).expect("ok");
-        assert_eq!((empty.first, empty.rest.len()), (None, 0));
+    fn many_arguments_read_and_write_back_like_few() {
+        for count in [1, 8, 9, 40] {
+            let items: Vec<String> = (0..count).map(|i| format!(r#"{{"n":{i}}}"#)).collect();
+            let data = format!("[{}]", items.join(","));
+            let args = json_args(&data);
+            assert_eq!(args.len(), count);
+            assert_eq!(write(None, &args), (data.clone(), vec![]));
+            let values = args.to_values().expect("values");
+            assert_eq!(values.len(), count);
+            let (first, last): (Value, Option<Value>) = args.deserialize().expect("pair");
+            assert_eq!(first, values[0]);
+            assert_eq!(last, values.get(1).cloned());
+            assert_eq!(args, Args::from_values(values));
+        }
     }
 
     #[test]
