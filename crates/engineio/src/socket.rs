@@ -97,7 +97,7 @@ impl Socket {
 
     /// Queues one frame.
     pub fn send(&self, frame: Frame) -> Result<(), SendError> {
-        self.shared.push(std::slice::from_ref(&frame))
+        self.shared.push_one(frame)
     }
 
     /// Queues several frames at once, with nothing of other senders between them (a
@@ -116,7 +116,7 @@ impl Socket {
             && (state.transport == TransportKind::WebSocket || state.poll_waiting)
             && !state.ended;
         if writable {
-            state.enqueue(frames);
+            state.enqueue(frames.iter().cloned(), frames.iter().map(Frame::len).sum());
             drop(state);
             self.shared.wake.raise();
         }
@@ -186,11 +186,8 @@ pub(crate) struct State {
 }
 
 impl State {
-    fn enqueue(&mut self, frames: &[Frame]) {
-        self.enqueue_counted(frames, frames.iter().map(Frame::len).sum());
-    }
-
-    fn enqueue_counted(&mut self, frames: &[Frame], bytes: usize) {
+    /// Appends frames whose lengths add up to `bytes`.
+    fn enqueue(&mut self, frames: impl ExactSizeIterator<Item = Frame>, bytes: usize) {
         self.queued_bytes += bytes;
         let needed = self.queue.len() + frames.len();
         if needed > self.queue.capacity() {
@@ -206,7 +203,12 @@ impl State {
             };
             self.queue.reserve_exact(target - self.queue.len());
         }
-        self.queue.extend(frames.iter().cloned());
+        self.queue.extend(frames);
+    }
+
+    fn enqueue_one(&mut self, frame: Frame) {
+        let bytes = frame.len();
+        self.enqueue(std::iter::once(frame), bytes);
     }
 
     /// Moves every queued frame to `out` (which must be empty), keeping both allocations.
@@ -252,12 +254,27 @@ impl Shared {
         self.state.lock()
     }
 
+    /// Queues frames shared with other sessions (a broadcast): each is a reference-counted clone.
     pub(crate) fn push(&self, frames: &[Frame]) -> Result<(), SendError> {
+        let bytes = frames.iter().map(Frame::len).sum();
+        self.push_counted(frames.iter().cloned(), bytes)
+    }
+
+    /// Queues a frame this session owns, as it is.
+    pub(crate) fn push_one(&self, frame: Frame) -> Result<(), SendError> {
+        let bytes = frame.len();
+        self.push_counted(std::iter::once(frame), bytes)
+    }
+
+    fn push_counted(
+        &self,
+        frames: impl ExactSizeIterator<Item = Frame>,
+        incoming: usize,
+    ) -> Result<(), SendError> {
         let mut state = self.state.lock();
         if state.closing || state.ended {
             return Err(SendError::Closed);
         }
-        let incoming: usize = frames.iter().map(Frame::len).sum();
         if state.queued_bytes + incoming > self.max_buffered_bytes {
             drop(state);
             tracing::warn!(sid = %self.id, "outgoing queue over max_buffered_bytes, closing the session");
@@ -265,7 +282,7 @@ impl Shared {
             return Err(SendError::QueueFull);
         }
         let was_empty = state.queue.is_empty();
-        state.enqueue_counted(frames, incoming);
+        state.enqueue(frames, incoming);
         drop(state);
         // A non-empty queue already has a wake-up pending or a writer about to look again.
         if was_empty {
@@ -280,7 +297,7 @@ impl Shared {
         if state.closing {
             return;
         }
-        state.enqueue(std::slice::from_ref(&frame));
+        state.enqueue_one(frame);
         drop(state);
         self.wake.raise();
     }
@@ -291,7 +308,7 @@ impl Shared {
             return;
         }
         state.closing = true;
-        state.enqueue(&[Frame::close()]);
+        state.enqueue_one(Frame::close());
         drop(state);
         self.wake.raise();
         self.close_requested.notify_one();
