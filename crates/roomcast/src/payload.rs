@@ -294,106 +294,43 @@ impl<'c, S: Serializer> Serializer for BinSer<'c, S> {
     }
 }
 
-impl<C: ser::SerializeSeq> ser::SerializeSeq for BinCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        let value = self.wrap(value);
-        self.inner.serialize_element(&value)
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
+/// The compound states of [`BinSer`]: every element, key and field is wrapped so that binary
+/// data inside it becomes a placeholder too (`=> skip_field` forwards skipped struct fields).
+macro_rules! bin_compound_impl {
+    ($($trait:ident { $($method:ident($($arg:ident: $ty:ty),*);)* $(=> $skip:ident)? })*) => {$(
+        impl<C: ser::$trait> ser::$trait for BinCompound<'_, C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
+            $(
+                fn $method<T: Serialize + ?Sized>(
+                    &mut self,
+                    $($arg: $ty,)*
+                    value: &T,
+                ) -> Result<(), C::Error> {
+                    let value = self.wrap(value);
+                    self.inner.$method($($arg,)* &value)
+                }
+            )*
+            $(
+                fn $skip(&mut self, key: &'static str) -> Result<(), C::Error> {
+                    self.inner.$skip(key)
+                }
+            )?
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.inner.end()
+            }
+        }
+    )*};
 }
 
-impl<C: ser::SerializeTuple> ser::SerializeTuple for BinCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        let value = self.wrap(value);
-        self.inner.serialize_element(&value)
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: ser::SerializeTupleStruct> ser::SerializeTupleStruct for BinCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        let value = self.wrap(value);
-        self.inner.serialize_field(&value)
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: ser::SerializeTupleVariant> ser::SerializeTupleVariant for BinCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        let value = self.wrap(value);
-        self.inner.serialize_field(&value)
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: ser::SerializeMap> ser::SerializeMap for BinCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), C::Error> {
-        let key = self.wrap(key);
-        self.inner.serialize_key(&key)
-    }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        let value = self.wrap(value);
-        self.inner.serialize_value(&value)
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: ser::SerializeStruct> ser::SerializeStruct for BinCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), C::Error> {
-        let value = self.wrap(value);
-        self.inner.serialize_field(key, &value)
-    }
-    fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
-        self.inner.skip_field(key)
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: ser::SerializeStructVariant> ser::SerializeStructVariant for BinCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), C::Error> {
-        let value = self.wrap(value);
-        self.inner.serialize_field(key, &value)
-    }
-    fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
-        self.inner.skip_field(key)
-    }
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
+bin_compound_impl! {
+    SerializeSeq { serialize_element(); }
+    SerializeTuple { serialize_element(); }
+    SerializeTupleStruct { serialize_field(); }
+    SerializeTupleVariant { serialize_field(); }
+    SerializeMap { serialize_key(); serialize_value(); }
+    SerializeStruct { serialize_field(key: &'static str); => skip_field }
+    SerializeStructVariant { serialize_field(key: &'static str); => skip_field }
 }
 
 // ---------------------------------------------------------------------------
@@ -401,8 +338,9 @@ impl<C: ser::SerializeStructVariant> ser::SerializeStructVariant for BinCompound
 
 /// Appends to a `BytesMut`, writing a `,` first when a separator is pending.
 ///
-/// Every JSON value writes at least one byte, so a pending separator always
-/// lands right before the next argument.
+/// A separator is pending after the event name and after each argument; every
+/// JSON value writes at least one byte, so it always lands right before the
+/// next argument (and is dropped when none follows).
 struct SepWriter<'b> {
     buf: &'b mut BytesMut,
     sep: &'b Cell<bool>,
@@ -434,13 +372,10 @@ struct SpreadJson<'s, 'b> {
     ser: JsonSer<'s, 'b>,
     sep: &'s Cell<bool>,
     att: &'s AttachmentList,
-    /// Whether no element precedes the next argument in the array.
-    first: bool,
 }
 
 impl<'s, 'b> SpreadJson<'s, 'b> {
     fn single(self) -> SingleJson<'s, 'b> {
-        self.sep.set(!self.first);
         BinSer {
             inner: self.ser,
             att: self.att,
@@ -453,19 +388,18 @@ struct SpreadJsonTuple<'s, 'b> {
     ser: JsonSer<'s, 'b>,
     sep: &'s Cell<bool>,
     att: &'s AttachmentList,
-    first: bool,
 }
 
 impl ser::SerializeTuple for SpreadJsonTuple<'_, '_> {
     type Ok = ();
     type Error = serde_json::Error;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        self.sep.set(!self.first);
-        self.first = false;
         value.serialize(BinSer {
             inner: &mut *self.ser,
             att: self.att,
-        })
+        })?;
+        self.sep.set(true);
+        Ok(())
     }
     fn end(self) -> Result<(), Self::Error> {
         Ok(())
@@ -569,7 +503,6 @@ impl<'s, 'b> Serializer for SpreadJson<'s, 'b> {
             ser: self.ser,
             sep: self.sep,
             att: self.att,
-            first: self.first,
         })
     }
 
@@ -611,12 +544,12 @@ pub fn write_args<T: Serialize + ?Sized>(
         });
         if let Some(event) = event {
             Serializer::serialize_str(&mut ser, event)?;
+            sep.set(true);
         }
         args.serialize(SpreadJson {
             ser: &mut ser,
             sep: &sep,
             att: &att,
-            first: event.is_none(),
         })?;
     }
     buf.put_u8(b']');
@@ -1457,6 +1390,7 @@ mod tests {
             let (first, last): (Value, Option<Value>) = args.deserialize().expect("pair");
             assert_eq!(first, values[0]);
             assert_eq!(last, values.get(1).cloned());
+            assert_eq!(to_arg_values(&args).expect("spread"), values);
             assert_eq!(args, Args::from_values(values));
         }
     }

@@ -4,11 +4,14 @@
 use std::fmt;
 
 use serde::de::{self, Deserializer as _, SeqAccess, Visitor};
-use serde::ser::{self, SerializeTuple};
+use serde::ser::{SerializeStruct, SerializeTuple};
+use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-/// Up to this many arguments are each kept in their own box, which encoders write back without
-/// another parse; past it they share one allocation, whatever their number.
+use crate::value::JSON_RAW_TOKEN;
+
+/// Up to this many arguments are each kept in their own box; past it they share one allocation,
+/// whatever their number.
 const BOXED_ARGS: usize = 8;
 
 /// The JSON text of each received argument, validated on arrival.
@@ -16,19 +19,12 @@ const BOXED_ARGS: usize = 8;
 pub(crate) enum RawArgs {
     /// A few arguments, one box each.
     Boxed(Vec<Box<RawValue>>),
-    /// Many arguments: byte ranges of one copy of the packet's data array. Writing them back
-    /// checks each again, so that a packet of many tiny arguments costs no allocation per
-    /// argument.
+    /// Many arguments: byte ranges of one copy of the packet's data array, so that a packet of
+    /// many tiny arguments costs no allocation per argument.
     Spans {
         text: Box<str>,
         spans: Vec<(usize, usize)>,
     },
-}
-
-impl Default for RawArgs {
-    fn default() -> Self {
-        RawArgs::Boxed(Vec::new())
-    }
 }
 
 impl RawArgs {
@@ -64,13 +60,24 @@ impl RawArgs {
             }
             RawArgs::Spans { .. } => {
                 for text in self.iter() {
-                    let raw: &RawValue =
-                        serde_json::from_str(text).map_err(<T::Error as ser::Error>::custom)?;
-                    tuple.serialize_element(raw)?;
+                    tuple.serialize_element(&Validated(text))?;
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// JSON text validated on arrival, serialized the way serde_json serializes a `RawValue`: its
+/// serializer writes the text as it is (and roomcast's `Value` serializer parses it), without
+/// checking it again.
+struct Validated<'a>(&'a str);
+
+impl Serialize for Validated<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut raw = serializer.serialize_struct(JSON_RAW_TOKEN, 1)?;
+        raw.serialize_field(JSON_RAW_TOKEN, self.0)?;
+        raw.end()
     }
 }
 
@@ -85,7 +92,7 @@ pub(crate) enum ScanError {
 
 /// The elements of a JSON array; the first one apart, borrowed from the input, when asked for
 /// (an event name).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Scanned<'a> {
     pub(crate) first: Option<&'a str>,
     pub(crate) rest: RawArgs,

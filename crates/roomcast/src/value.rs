@@ -49,7 +49,7 @@ pub use serde_json::Number;
 pub type Map = BTreeMap<String, Value>;
 
 /// The name serde_json gives the struct a `RawValue` serializes as.
-const JSON_RAW_TOKEN: &str = "$serde_json::private::RawValue";
+pub(crate) const JSON_RAW_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// A dynamic Socket.IO value: any JSON value, or a binary blob.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -375,6 +375,13 @@ fn number_from_i128(v: i128) -> Value {
     }
 }
 
+fn number_from_u128(v: u128) -> Value {
+    match u64::try_from(v) {
+        Ok(u) => Value::from(u),
+        Err(_) => Value::from(v as f64),
+    }
+}
+
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
 
@@ -395,10 +402,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(number_from_i128(v))
     }
     fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
-        Ok(match u64::try_from(v) {
-            Ok(u) => Value::from(u),
-            Err(_) => Value::from(v as f64),
-        })
+        Ok(number_from_u128(v))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(Value::from(v))
@@ -962,10 +966,7 @@ impl Serializer for ValueSerializer {
         Ok(Value::from(v))
     }
     fn serialize_u128(self, v: u128) -> Result<Value, ValueError> {
-        match u64::try_from(v) {
-            Ok(u) => Ok(Value::from(u)),
-            Err(_) => Ok(Value::from(v as f64)),
-        }
+        Ok(number_from_u128(v))
     }
     fn serialize_f32(self, v: f32) -> Result<Value, ValueError> {
         Ok(Value::from(v))
