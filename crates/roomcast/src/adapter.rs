@@ -65,16 +65,15 @@ pub struct BroadcastPacket {
 
 impl BroadcastPacket {
     pub(crate) fn new(nsp: Arc<str>, encoded: EncodedPacket) -> Result<BroadcastPacket, Error> {
-        let mut frames = Vec::with_capacity(1 + encoded.attachments.len());
-        frames.push(
-            Frame::from_encoded_message(encoded.text.clone())
-                .map_err(|error| Error::Adapter(Box::new(error)))?,
-        );
-        frames.extend(encoded.attachments.iter().cloned().map(Frame::binary));
+        let text = Frame::from_encoded_message(encoded.text.clone())
+            .map_err(|error| Error::Adapter(Box::new(error)))?;
+        let frames = std::iter::once(text)
+            .chain(encoded.attachments.iter().cloned().map(Frame::binary))
+            .collect();
         Ok(BroadcastPacket {
             nsp,
             encoded,
-            frames: frames.into(),
+            frames,
         })
     }
 

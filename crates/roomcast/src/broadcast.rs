@@ -118,7 +118,7 @@ impl BroadcastOperator {
     pub async fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), Error> {
         let opts = self.checked()?;
         let encoded = encode_event(self.nsp.name(), event, data, None)?;
-        let packet = BroadcastPacket::new(self.nsp.name().into(), encoded)?;
+        let packet = BroadcastPacket::new(self.nsp.shared_name(), encoded)?;
         self.nsp.adapter().broadcast(&packet, opts).await
     }
 
@@ -142,7 +142,7 @@ impl BroadcastOperator {
         let ack_id = self.nsp.next_ack_id();
         let encoded =
             encode_event(self.nsp.name(), event, data, Some(ack_id)).map_err(|e| fail(e.into()))?;
-        let packet = BroadcastPacket::new(self.nsp.name().into(), encoded).map_err(fail)?;
+        let packet = BroadcastPacket::new(self.nsp.shared_name(), encoded).map_err(fail)?;
         let (sink, mut answers) = mpsc::unbounded_channel();
         let deadline = tokio::time::Instant::now() + timeout;
         let mut responses = Vec::new();

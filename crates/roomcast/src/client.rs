@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use roomcast_engineio::{CloseReason, Connection, Frame, IdHasher, Message, TransportKind};
+use roomcast_engineio::{CloseReason, Connection, Frame, Message, TransportKind};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -76,7 +76,8 @@ struct ClientInner {
     server: Arc<ServerInner>,
     conn: roomcast_engineio::Socket,
     decoder: Mutex<Decoder>,
-    namespaces: Mutex<HashMap<String, Slot, IdHasher>>,
+    /// Keyed by names the client sends: std's keyed hasher, not `IdHasher`.
+    namespaces: Mutex<HashMap<String, Slot>>,
     /// Whether any namespace was ever joined (the connect timeout only applies before).
     joined: AtomicBool,
 }

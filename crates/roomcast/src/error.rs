@@ -7,7 +7,7 @@ use crate::payload::ArgsError;
 use crate::rooms::RoomError;
 
 /// A boxed error from an adapter or a user hook.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use roomcast_engineio::BoxError;
 
 /// What can go wrong in a server-side operation.
 #[derive(Debug, thiserror::Error)]

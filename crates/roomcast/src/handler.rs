@@ -8,7 +8,6 @@
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Waker};
 
@@ -19,7 +18,7 @@ use crate::error::ConnectError;
 use crate::payload::{Args, ArgsError};
 use crate::socket::{DisconnectReason, Socket};
 
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+pub(crate) type BoxFuture<T> = crate::adapter::BoxFuture<'static, T>;
 
 /// Polls `future` once here and now; if it is not done, it goes on as a task.
 pub(crate) fn run_inline(mut future: BoxFuture<()>) {

@@ -57,12 +57,28 @@ impl State {
         if let Some(member) = self.sockets.get_mut(&id) {
             member.rooms.remove(room);
         }
+        self.drop_member(id, room);
+    }
+
+    /// Takes `id` out of `room`'s members; a room left empty ceases to exist.
+    fn drop_member(&mut self, id: Sid, room: &Room) {
         if let Some(members) = self.rooms.get_mut(room) {
             members.remove(&id);
             if members.is_empty() {
                 self.rooms.remove(room);
             }
         }
+    }
+
+    /// The rooms of a socket, sorted (empty when unknown).
+    fn rooms_of(&self, id: Sid) -> Vec<Room> {
+        let mut rooms: Vec<Room> = self
+            .sockets
+            .get(&id)
+            .map(|member| member.rooms.iter().cloned().collect())
+            .unwrap_or_default();
+        rooms.sort();
+        rooms
     }
 
     /// Calls `f` once for every socket the options target.
@@ -151,13 +167,7 @@ impl MemoryAdapter {
         let mut found = Vec::new();
         let state = self.state.read();
         state.apply(opts, |id, socket| {
-            let mut rooms: Vec<Room> = state
-                .sockets
-                .get(&id)
-                .map(|member| member.rooms.iter().cloned().collect())
-                .unwrap_or_default();
-            rooms.sort();
-            found.push((socket.clone(), rooms));
+            found.push((socket.clone(), state.rooms_of(id)))
         });
         drop(state);
         // Described outside the lock: describing reads the socket's own state.
@@ -233,12 +243,7 @@ impl Adapter for MemoryAdapter {
             return;
         };
         for room in member.rooms {
-            if let Some(members) = state.rooms.get_mut(&room) {
-                members.remove(&id);
-                if members.is_empty() {
-                    state.rooms.remove(&room);
-                }
-            }
+            state.drop_member(id, &room);
         }
     }
 
@@ -254,14 +259,7 @@ impl Adapter for MemoryAdapter {
     }
 
     fn socket_rooms(&self, id: Sid) -> Vec<Room> {
-        let state = self.state.read();
-        let mut rooms: Vec<Room> = state
-            .sockets
-            .get(&id)
-            .map(|member| member.rooms.iter().cloned().collect())
-            .unwrap_or_default();
-        rooms.sort();
-        rooms
+        self.state.read().rooms_of(id)
     }
 
     fn local_rooms(&self) -> Vec<Room> {

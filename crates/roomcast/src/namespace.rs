@@ -71,6 +71,11 @@ impl Namespace {
         &self.inner.name
     }
 
+    /// The name, shared.
+    pub(crate) fn shared_name(&self) -> Arc<str> {
+        self.inner.name.clone()
+    }
+
     /// The adapter holding this namespace's rooms.
     pub fn adapter(&self) -> &Arc<dyn Adapter> {
         &self.inner.adapter

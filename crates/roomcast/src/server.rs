@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use crate::adapter::Adapter;
 use crate::broadcast::BroadcastOperator;
 use crate::client::{Client, ConnectTimeouts};
 use crate::error::{ConnectError, Error};
-use crate::handler::{ConnectHandler, Middleware};
+use crate::handler::{BoxFuture, ConnectHandler, Middleware};
 use crate::handshake::Handshake;
 use crate::memory_adapter::MemoryAdapter;
 use crate::namespace::Namespace;
@@ -25,8 +24,6 @@ use crate::remote_socket::RemoteSocket;
 use crate::rooms::IntoRooms;
 use crate::socket::Socket;
 use crate::value::Value;
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// Makes the adapter of each namespace, given its name.
 pub type AdapterFactory = Arc<dyn Fn(&str) -> Arc<dyn Adapter> + Send + Sync>;
@@ -92,6 +89,8 @@ impl fmt::Debug for ServerOptions {
 #[derive(Clone)]
 pub struct Server {
     inner: Arc<ServerInner>,
+    /// `/`, which exists from the start and is never removed.
+    root: Namespace,
     engine: Engine<ServerHandler>,
 }
 
@@ -204,14 +203,18 @@ impl Server {
             adapter: options.adapter,
             connect_timeouts: ConnectTimeouts::new(options.connect_timeout),
         });
-        inner.of("/");
+        let root = inner.of("/");
         let engine = Engine::new(
             ServerHandler {
                 server: inner.clone(),
             },
             options.engine,
         );
-        Server { inner, engine }
+        Server {
+            inner,
+            root,
+            engine,
+        }
     }
 
     /// The namespace `name` (created if needed; a missing leading `/` is added).
@@ -259,7 +262,7 @@ impl Server {
 
     /// The main namespace `/` (Node's `io.sockets`).
     pub fn sockets(&self) -> Namespace {
-        self.of("/")
+        self.root.clone()
     }
 
     /// Registers a connect handler on `/`.
