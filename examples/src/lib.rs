@@ -31,21 +31,33 @@ impl Connection for EchoConnection {
     }
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM, so that a server can stop cleanly.
+/// Resolves on Ctrl-C, or on SIGTERM where there is one, so that a server can stop cleanly. A
+/// signal that cannot be watched is logged and never fires.
 pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(error) => {
-                tracing::warn!(%error, "SIGTERM cannot be watched");
-                let _ = interrupt.await;
-                return;
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
             }
-        };
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
     tokio::select! {
-        _ = interrupt => {}
-        _ = terminate.recv() => {}
+        () = ctrl_c => {}
+        () = terminate => {}
     }
 }
 

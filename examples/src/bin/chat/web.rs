@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::Router;
 use roomcast::Server;
 
-use crate::assets::{ClientBundle, StaticFile, STATIC_FILES};
+use crate::assets::{ClientBundle, StaticFile, JS, STATIC_FILES};
 
 /// The pages only reach their own origin (Socket.IO included) and run no inline code.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
@@ -42,7 +42,6 @@ pub fn router(io: &Server, client: ClientBundle) -> Router {
         )
 }
 
-const JS: &str = "text/javascript; charset=utf-8";
 const JSON: &str = "application/json";
 
 fn serve_file(file: &'static StaticFile) -> Response {
