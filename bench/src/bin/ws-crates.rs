@@ -19,7 +19,6 @@
 //! measure the user-space cost per frame alone. A run during which other processes used a
 //! noticeable amount of CPU (read from /proc/stat) is measured again.
 
-use std::error::Error;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -41,17 +40,15 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use roomcast_bench::load::{foreign_allowance, MachineCpu};
-use roomcast_bench::os::{pin_to_cpu, process_cpu, raise_nofile_limit};
+use roomcast_bench::os::{pin_to_cpu, process_cpu, raise_nofile_limit, thread_cpu};
 use roomcast_bench::stats::summary;
-
-type BoxError = Box<dyn Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
+use roomcast_bench::wsframe::{
+    check_upgrade_response, find, parse_server_frame, upgrade_request, OP_TEXT,
+};
+use roomcast_bench::Res;
 
 /// GUID appended to the client key to compute Sec-WebSocket-Accept (RFC 6455, section 1.3).
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-/// Fixed client key and its accept value (the RFC 6455 example).
-const CLIENT_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-const CLIENT_ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 /// Upper bound on the frames a writer takes from its queue at once.
 const DRAIN_LIMIT: usize = 1024;
 /// Client read buffer per connection.
@@ -107,8 +104,13 @@ impl Impl {
                 other => out.push(*Impl::ALL.iter().find(|i| i.name() == other)?),
             }
         }
-        out.dedup();
-        Some(out)
+        let mut unique = Vec::with_capacity(out.len());
+        for variant in out {
+            if !unique.contains(&variant) {
+                unique.push(variant);
+            }
+        }
+        Some(unique)
     }
 }
 
@@ -132,7 +134,8 @@ struct Opts {
 const USAGE: &str = "usage: ws-crates [--impl all|tungstenite|fastwebsockets|raw|<variant>[,...]] \
 [--conns 1000] [--msgs 200] [--size 100] [--burst MSGS] [--rounds 3] [--timeout-secs 60] \
 [--server-cpu 0] [--client-cpu 1] [--retries 30]
-variants: tungstenite-send tungstenite-feed fastwebsockets fastwebsockets-bufwriter raw";
+variants: tungstenite-send tungstenite-feed fastwebsockets-direct fastwebsockets-bufwriter raw
+(`fastwebsockets` alone names the crate: both of its variants)";
 
 fn parse_args() -> Res<Opts> {
     let mut opts = Opts {
@@ -205,23 +208,13 @@ fn make_payload(size: usize) -> Res<Bytes> {
 // ---------------------------------------------------------------------------------------------
 // OS helpers
 
-/// User plus system CPU time consumed so far by the calling thread.
-///
-/// Read with `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`: the same total as
-/// `getrusage(RUSAGE_THREAD)`, but in nanoseconds and including the running time slice that
-/// getrusage only accounts at the next tick.
+/// User plus system CPU time consumed so far by the calling thread ([`thread_cpu`]).
 #[derive(Clone, Copy, Default, Debug)]
 struct Cpu(Duration);
 
 impl Cpu {
     fn now() -> Cpu {
-        // SAFETY: timespec is plain data and clock_gettime only writes into it.
-        let ts = unsafe {
-            let mut ts: libc::timespec = std::mem::zeroed();
-            libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
-            ts
-        };
-        Cpu(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+        Cpu(thread_cpu())
     }
 
     fn since(self, start: Cpu) -> Cpu {
@@ -339,10 +332,6 @@ async fn server_handshake(stream: &mut TcpStream) -> Res<()> {
     );
     stream.write_all(resp.as_bytes()).await?;
     Ok(())
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Writes the header of an unmasked, final text frame with a payload of `len` bytes.
@@ -656,51 +645,16 @@ async fn server_main(kind: Impl, opts: Opts, payload: Bytes, ctl: ServerCtl) -> 
 // ---------------------------------------------------------------------------------------------
 // Client
 
-/// Parses the header of one complete unmasked text frame at the start of `buf`.
+/// Parses the header of one complete unmasked, final text frame at the start of `buf`.
 /// Returns (header length, payload length), or None when the frame is not complete yet.
 fn parse_frame(buf: &[u8]) -> Result<Option<(usize, usize)>, String> {
-    if buf.len() < 2 {
-        return Ok(None);
+    match parse_server_frame(buf)? {
+        Some(frame) if !(frame.fin && frame.opcode == OP_TEXT) => Err(format!(
+            "unexpected frame: fin {}, opcode {:#x}",
+            frame.fin, frame.opcode
+        )),
+        frame => Ok(frame.map(|frame| (frame.header, frame.len))),
     }
-    if buf[0] != 0x81 {
-        return Err(format!("unexpected first byte {:#04x}", buf[0]));
-    }
-    if buf[1] & 0x80 != 0 {
-        return Err("server frame is masked".into());
-    }
-    let (hlen, plen) = match buf[1] & 0x7f {
-        126 => {
-            if buf.len() < 4 {
-                return Ok(None);
-            }
-            (4, u16::from_be_bytes([buf[2], buf[3]]) as usize)
-        }
-        127 => {
-            if buf.len() < 10 {
-                return Ok(None);
-            }
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&buf[2..10]);
-            let len = u64::from_be_bytes(b);
-            (10, usize::try_from(len).map_err(|e| e.to_string())?)
-        }
-        n => (2, n as usize),
-    };
-    if buf.len() < hlen + plen {
-        return Ok(None);
-    }
-    Ok(Some((hlen, plen)))
-}
-
-/// Sends the upgrade request.
-async fn client_request(stream: &mut TcpStream) -> Res<()> {
-    let req = format!(
-        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-         Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {CLIENT_KEY}\r\n\
-         Sec-WebSocket-Version: 13\r\n\r\n"
-    );
-    stream.write_all(req.as_bytes()).await?;
-    Ok(())
 }
 
 /// Reads the 101 response; returns bytes received after it.
@@ -714,10 +668,7 @@ async fn client_response(stream: &mut TcpStream) -> Res<Vec<u8>> {
         }
         resp.extend_from_slice(&chunk[..n]);
         if let Some(p) = find(&resp, b"\r\n\r\n") {
-            let head = std::str::from_utf8(&resp[..p])?;
-            if !head.starts_with("HTTP/1.1 101") || !head.contains(CLIENT_ACCEPT) {
-                return Err(format!("bad upgrade response: {head}").into());
-            }
+            check_upgrade_response(&resp[..p])?;
             return Ok(resp.split_off(p + 4));
         }
         if resp.len() > 8192 {
@@ -776,7 +727,7 @@ async fn client_main(
     let mut streams = Vec::with_capacity(opts.conns);
     for _ in 0..opts.conns {
         let mut s = TcpStream::connect(addr).await?;
-        client_request(&mut s).await?;
+        s.write_all(upgrade_request("127.0.0.1").as_bytes()).await?;
         streams.push(s);
     }
     let remaining = Arc::new(AtomicUsize::new(opts.conns));
