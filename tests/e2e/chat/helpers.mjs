@@ -6,9 +6,13 @@
 // came. Such a negative check always waits for a barrier first (see `barrier`), never a sleep.
 import { io } from 'socket.io-client';
 import { TARGET, startServer } from '../lib/server.mjs';
+import { DEADLINE_MS, emitWithAck, uniqueTag, waitUntil } from '../lib/util.mjs';
 
-/** Upper bound for every single wait in these tests. */
-export const DEADLINE_MS = 3000;
+export { DEADLINE_MS, waitUntil };
+/** Emits `event` and resolves with the acknowledgement (bounded wait). */
+export const ask = emitWithAck;
+/** A name no other test uses: a valid username, and a valid room name for lower-case prefixes. */
+export const unique = uniqueTag;
 
 /** The admin token the test servers run with. */
 export const ADMIN_TOKEN = 'e2e-admin-token';
@@ -19,26 +23,6 @@ export const SKIP = TARGET === 'node' ? 'the chat demo has no Node twin' : false
 /** Starts roomcast-chat with the test admin token (and `env`). */
 export function startChat(env = {}) {
   return startServer('chat', { ADMIN_TOKEN, ...env });
-}
-
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` (sync or async) until it returns a truthy value; rejects after `ms`. */
-export async function waitUntil(check, what, ms = DEADLINE_MS) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
-}
-
-let counter = 0;
-/** A name no other test uses: a valid username, and a valid room name for lower-case prefixes. */
-export function unique(prefix) {
-  counter += 1;
-  return `${prefix}-${process.pid}-${counter}`;
 }
 
 const opened = new Set();
@@ -103,11 +87,6 @@ export function refusal(url, nsp, auth) {
       resolve(err.message);
     });
   });
-}
-
-/** Emits `event` and resolves with the acknowledgement (bounded wait). */
-export function ask(socket, event, ...args) {
-  return socket.timeout(DEADLINE_MS).emitWithAck(event, ...args);
 }
 
 /** The arguments of every recorded `event` of `socket` that `match` accepts. */

@@ -3,9 +3,9 @@
 // client that speaks the wire protocol directly.
 import { Manager, io } from 'socket.io-client';
 import WebSocket from 'ws';
+import { DEADLINE_MS, emitWithAck, uniqueTag, waitUntil } from '../lib/util.mjs';
 
-/** Upper bound for every single wait in these tests. */
-export const DEADLINE_MS = 3000;
+export { DEADLINE_MS, emitWithAck, uniqueTag, waitUntil };
 
 /**
  * The transport settings every test runs under: WebSocket only, long-polling only, and the
@@ -23,9 +23,6 @@ export function freshNamespace(label) {
   nspCounter += 1;
   return `/org-${label}-${process.pid}-${nspCounter}`;
 }
-
-/** Resolves after `ms` milliseconds. */
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Resolves with the arguments of the next `event` on `emitter`; rejects after `ms`.
@@ -53,17 +50,6 @@ export function waitFor(emitter, event, ms = DEADLINE_MS) {
     emitter.on(event, onEvent);
     if (event !== 'connect_error') emitter.on('connect_error', onError);
   });
-}
-
-/** Polls `check` (sync or async) until it returns a truthy value; rejects after `ms`. */
-export async function waitUntil(check, what, ms = DEADLINE_MS) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
 }
 
 /**
@@ -126,11 +112,6 @@ export function closeAll() {
   rawClients.clear();
 }
 
-/** Emits `event` and resolves with the first acknowledgement argument (bounded wait). */
-export function emitWithAck(socket, event, ...args) {
-  return socket.timeout(DEADLINE_MS).emitWithAck(event, ...args);
-}
-
 /** Emits `event` and resolves with every acknowledgement argument (bounded wait). */
 export function emitWithAckAll(socket, event, ...args) {
   return new Promise((resolve, reject) => {
@@ -146,13 +127,6 @@ export function record(socket) {
   const events = [];
   socket.onAny((event, ...args) => events.push([event, ...args]));
   return events;
-}
-
-/** A label that makes one test's messages and rooms distinguishable from every other's. */
-let tagCounter = 0;
-export function uniqueTag(prefix = 't') {
-  tagCounter += 1;
-  return `${prefix}-${process.pid}-${tagCounter}`;
 }
 
 /**
