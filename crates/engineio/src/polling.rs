@@ -77,10 +77,7 @@ pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<
         {
             let mut state = shared.lock();
             if state.transport != TransportKind::Polling {
-                // Upgraded while this request waited: the queue is the WebSocket's now, and so
-                // is the wake-up this request may have taken.
-                drop(state);
-                shared.wake.raise();
+                // Upgraded while this request waited: the queue is the WebSocket's now.
                 batch.push_back(Frame::noop());
                 break;
             }
@@ -100,7 +97,7 @@ pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<
             state.poll_waiting = true;
         }
         tokio::select! {
-            _ = shared.wake.wait() => {}
+            _ = shared.poll_wake.wait() => {}
             _ = shared.ended() => {}
         }
     }

@@ -117,8 +117,9 @@ impl Socket {
             && !state.ended;
         if writable {
             state.enqueue(frames.iter().cloned(), frames.iter().map(Frame::len).sum());
+            let transport = state.transport;
             drop(state);
-            self.shared.wake.raise();
+            self.shared.wake(transport);
         }
         writable
     }
@@ -148,8 +149,11 @@ pub(crate) struct Shared {
     pub(crate) id: Sid,
     pub(crate) request: Arc<RequestInfo>,
     state: Mutex<State>,
-    /// Wakes the transport that drains the queue (also when the session ends).
-    pub(crate) wake: Signal,
+    /// Wakes the polling GET waiting for frames (also when the session ends or upgrades).
+    pub(crate) poll_wake: Signal,
+    /// Wakes the WebSocket writer (also when the session ends). Each transport has its own:
+    /// a signal has one waiter, and during an upgrade both transports wait at once.
+    pub(crate) ws_wake: Signal,
     /// Signals a pong to the heartbeat.
     pub(crate) pong: Notify,
     /// Signals a server-side close request to the session driver.
@@ -241,7 +245,8 @@ impl Shared {
                 ended: false,
                 pong_deadline: None,
             }),
-            wake: Signal::default(),
+            poll_wake: Signal::default(),
+            ws_wake: Signal::default(),
             pong: Notify::new(),
             close_requested: Notify::new(),
             end: Notify::new(),
@@ -283,10 +288,11 @@ impl Shared {
         }
         let was_empty = state.queue.is_empty();
         state.enqueue(frames, incoming);
+        let transport = state.transport;
         drop(state);
         // A non-empty queue already has a wake-up pending or a writer about to look again.
         if was_empty {
-            self.wake.raise();
+            self.wake(transport);
         }
         Ok(())
     }
@@ -298,8 +304,9 @@ impl Shared {
             return;
         }
         state.enqueue_one(frame);
+        let transport = state.transport;
         drop(state);
-        self.wake.raise();
+        self.wake(transport);
     }
 
     pub(crate) fn request_close(&self) {
@@ -309,8 +316,9 @@ impl Shared {
         }
         state.closing = true;
         state.enqueue_one(Frame::close());
+        let transport = state.transport;
         drop(state);
-        self.wake.raise();
+        self.wake(transport);
         self.close_requested.notify_one();
     }
 
@@ -342,7 +350,21 @@ impl Shared {
     pub(crate) fn mark_ended(&self) {
         self.state.lock().ended = true;
         self.end.notify_waiters();
-        self.wake.raise();
+        self.wake_all();
+    }
+
+    /// Wakes the writer of `transport`: the one that drains the queue now.
+    pub(crate) fn wake(&self, transport: TransportKind) {
+        match transport {
+            TransportKind::Polling => self.poll_wake.raise(),
+            TransportKind::WebSocket => self.ws_wake.raise(),
+        }
+    }
+
+    /// Wakes both writers (the session ended, or switched transports).
+    pub(crate) fn wake_all(&self) {
+        self.poll_wake.raise();
+        self.ws_wake.raise();
     }
 
     /// Records why the session ended; only the first reason counts. Returns whether this call

@@ -203,7 +203,7 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
             biased;
             read = ws.read() => Event::Read(read),
             // Raised for frames to send, and when the session ends.
-            _ = shared.wake.wait() => Event::Wake,
+            _ = shared.ws_wake.wait() => Event::Wake,
         };
         let outcome = match event {
             Event::Wake => {
@@ -320,7 +320,8 @@ pub(crate) async fn probe<H: Handler, IO: WsIo>(
             return false;
         }
         shared.lock().upgrading = true;
-        shared.wake.raise();
+        // Releases the pending poll, so that the client can send the upgrade.
+        shared.poll_wake.raise();
         loop {
             match ws.read().await {
                 Ok(WsMessage::Text(text)) => match decode_text(&text) {
@@ -345,7 +346,7 @@ pub(crate) async fn probe<H: Handler, IO: WsIo>(
         state.transport = TransportKind::WebSocket;
         drop(state);
         tracing::debug!(sid = %shared.id, "upgraded to websocket");
-        shared.wake.raise();
+        shared.wake_all();
     } else {
         tracing::debug!(sid = %shared.id, "websocket upgrade abandoned");
     }
