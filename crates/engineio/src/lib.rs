@@ -37,6 +37,7 @@
 
 mod config;
 mod cors;
+mod deferred;
 mod engine;
 mod error;
 mod handler;
