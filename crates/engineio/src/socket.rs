@@ -192,7 +192,10 @@ pub(crate) struct State {
     pong_deadline: Option<Instant>,
     /// The WebSocket's stream, while a connection without compression carries the session: the
     /// end of a dispatch may write to it.
-    pub(crate) direct: Option<Direct>,
+    direct: Option<Direct>,
+    /// `direct` is there and its connection task is not writing. Kept beside the flags every
+    /// send reads, so that a fan-out touches no more of each session's memory than before.
+    direct_idle: bool,
 }
 
 impl State {
@@ -219,6 +222,35 @@ impl State {
     fn enqueue_one(&mut self, frame: Frame) {
         let bytes = frame.len();
         self.enqueue(std::iter::once(frame), bytes);
+    }
+
+    /// Lets the end of a dispatch write to `direct` while the connection task is not writing.
+    pub(crate) fn attach_direct(&mut self, direct: Direct) {
+        self.direct = Some(direct);
+        self.direct_idle = true;
+    }
+
+    /// Takes the stream back for good; returns what a write left unwritten.
+    pub(crate) fn detach_direct(&mut self) -> Vec<u8> {
+        self.direct_idle = false;
+        self.direct
+            .take()
+            .map(|mut direct| direct.take_unsent())
+            .unwrap_or_default()
+    }
+
+    /// The connection task starts writing; returns what a write left unwritten, to go first.
+    pub(crate) fn hold_direct(&mut self) -> Vec<u8> {
+        self.direct_idle = false;
+        self.direct
+            .as_mut()
+            .map(Direct::take_unsent)
+            .unwrap_or_default()
+    }
+
+    /// The connection task has written everything it took.
+    pub(crate) fn release_direct(&mut self) {
+        self.direct_idle = self.direct.is_some();
     }
 
     /// Moves every queued frame to `out` (which must be empty), keeping both allocations.
@@ -251,6 +283,7 @@ impl Shared {
                 ended: false,
                 pong_deadline: None,
                 direct: None,
+                direct_idle: false,
             }),
             poll_wake: Signal::default(),
             ws_wake: Signal::default(),
@@ -312,7 +345,7 @@ impl Shared {
             // A non-empty queue already has a write pending or a writer about to look again.
             return;
         }
-        if state.direct.as_ref().is_some_and(Direct::is_idle) && deferred::defer(self) {
+        if state.direct_idle && deferred::defer(self) {
             return;
         }
         let transport = state.transport;
@@ -329,9 +362,12 @@ impl Shared {
         }
         let state = &mut *state;
         let written = match state.direct.as_mut() {
-            Some(direct) if !state.closing => direct.write(&state.queue),
+            Some(direct) if state.direct_idle && !state.closing => direct.write(&state.queue),
             _ => Written::Nothing,
         };
+        if let Written::Partly = written {
+            state.direct_idle = false;
+        }
         match written {
             Written::All | Written::Partly => {
                 state.queue.clear();

@@ -248,7 +248,7 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
     let shared = session.shared.clone();
     if ws.deflate.is_none() {
         if let Some(stream) = ws.io.shared_stream() {
-            shared.lock().direct = Some(Direct::new(stream));
+            shared.lock().attach_direct(Direct::new(stream));
         }
     }
     let mut batch = VecDeque::new();
@@ -297,25 +297,20 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
             }
         }
     };
-    if let Some(mut direct) = shared.lock().direct.take() {
-        ws.write_buf.extend_from_slice(&direct.pause());
-    }
+    let unsent = shared.lock().detach_direct();
+    ws.write_buf.extend_from_slice(&unsent);
     ws.close(code).await;
 }
 
 /// Keeps the session's senders off the stream while this task writes; the end of a frame one
 /// of them could only partly write goes first into `write_buf`.
 fn hold_senders(state: &mut State, write_buf: &mut Vec<u8>) {
-    if let Some(direct) = state.direct.as_mut() {
-        write_buf.extend_from_slice(&direct.pause());
-    }
+    write_buf.extend_from_slice(&state.hold_direct());
 }
 
 /// Lets the session's senders write again once this task has written what it held.
 fn release_senders(shared: &Shared) {
-    if let Some(direct) = shared.lock().direct.as_mut() {
-        direct.resume();
-    }
+    shared.lock().release_direct();
 }
 
 /// An error ends the connection; the reason, when given, overrides the one derived from it.

@@ -1,8 +1,8 @@
 //! Writing a WebSocket's frames from another task than its connection's.
 //!
 //! [`Direct`] is the connection's stream as the session's state holds it, used under the
-//! session's lock (so writes never interleave) while the connection task is not writing: see
-//! [`crate::deferred`] for when.
+//! session's lock (so writes never interleave) while the connection task is not writing (the
+//! state's `direct_idle`): see [`crate::deferred`] for when.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -23,8 +23,6 @@ const KEEP_ENCODED_CAPACITY: usize = 16 * 1024;
 /// The stream of a session's WebSocket, as the session's state holds it.
 pub(crate) struct Direct {
     stream: Arc<TcpStream>,
-    /// The connection task is not writing, so another may.
-    idle: bool,
     /// The end of what a direct write could only partly write; it goes out before anything else.
     unsent: Vec<u8>,
 }
@@ -36,8 +34,8 @@ pub(crate) enum Written {
     /// Part was written and the rest kept in [`Direct`]: the connection task must be woken to
     /// write it.
     Partly,
-    /// Nothing was written (the connection task is writing, or the socket is full or failed):
-    /// the connection task must write the frames.
+    /// Nothing was written (the socket is full, or failed): the connection task must write the
+    /// frames.
     Nothing,
 }
 
@@ -45,21 +43,12 @@ impl Direct {
     pub(crate) fn new(stream: Arc<TcpStream>) -> Direct {
         Direct {
             stream,
-            idle: true,
             unsent: Vec::new(),
         }
     }
 
-    /// Whether the connection task is not writing.
-    pub(crate) fn is_idle(&self) -> bool {
-        self.idle
-    }
-
-    /// Writes `frames` as WebSocket messages now, if the connection task is not writing.
+    /// Writes `frames` as WebSocket messages now. Only while the connection task is not writing.
     pub(crate) fn write<'a>(&mut self, frames: impl IntoIterator<Item = &'a Frame>) -> Written {
-        if !self.idle {
-            return Written::Nothing;
-        }
         ENCODED.with(|encoded| {
             let mut encoded = encoded.borrow_mut();
             encoded.clear();
@@ -75,7 +64,6 @@ impl Direct {
                 Ok(n) if n == encoded.len() => Written::All,
                 Ok(n) if n > 0 => {
                     self.unsent.extend_from_slice(&encoded[n..]);
-                    self.idle = false;
                     Written::Partly
                 }
                 // The socket is full, or failed: the connection task meets the error on its
@@ -89,15 +77,8 @@ impl Direct {
         })
     }
 
-    /// The connection task starts writing: senders queue until [`Direct::resume`]. Returns the
-    /// bytes a sender left unwritten, to be written first.
-    pub(crate) fn pause(&mut self) -> Vec<u8> {
-        self.idle = false;
+    /// What a write left unwritten, to go out before anything else.
+    pub(crate) fn take_unsent(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.unsent)
-    }
-
-    /// The connection task has written everything it took.
-    pub(crate) fn resume(&mut self) {
-        self.idle = true;
     }
 }
