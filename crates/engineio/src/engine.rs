@@ -12,7 +12,6 @@ use parking_lot::RwLock;
 
 use crate::config::Config;
 use crate::cors;
-use crate::deferred;
 use crate::error::{empty_response, HttpError};
 use crate::handler::{Connection, Handler};
 use crate::heartbeat::Timing;
@@ -89,10 +88,9 @@ impl<H: Handler> Session<H> {
         }
     }
 
-    /// Hands a message to the connection; what it sends meanwhile is written when it returns.
     pub(crate) fn deliver(&self, message: Message) {
         if let Some(conn) = self.conn.get() {
-            deferred::dispatch(|| conn.on_message(message));
+            conn.on_message(message);
         }
     }
 

@@ -37,7 +37,6 @@
 
 mod config;
 mod cors;
-mod deferred;
 mod engine;
 mod error;
 mod handler;

@@ -9,13 +9,11 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::deferred;
 use crate::error::SendError;
 use crate::packet::Frame;
 use crate::request::RequestInfo;
 use crate::sid::Sid;
 use crate::signal::Signal;
-use crate::ws::{Direct, Written};
 
 /// Why a session ended, with Node engine.io's wording ([`CloseReason::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,15 +110,16 @@ impl Socket {
     /// in the queue, and on polling a request is waiting for data); otherwise drops them.
     /// Returns whether they were queued. This is Socket.IO's `volatile` flag.
     pub fn send_volatile(&self, frames: &[Frame]) -> bool {
-        let state = self.shared.lock();
+        let mut state = self.shared.lock();
         let writable = state.queue.is_empty()
             && !state.closing
             && (state.transport == TransportKind::WebSocket || state.poll_waiting)
             && !state.ended;
         if writable {
-            let bytes = frames.iter().map(Frame::len).sum();
-            self.shared
-                .enqueue_and_wake(state, frames.iter().cloned(), bytes);
+            state.enqueue(frames.iter().cloned(), frames.iter().map(Frame::len).sum());
+            let transport = state.transport;
+            drop(state);
+            self.shared.wake(transport);
         }
         writable
     }
@@ -169,8 +168,6 @@ pub(crate) struct Shared {
 const FIRST_QUEUE_CAPACITY: usize = 4;
 /// Room a queue takes once it holds more than that.
 const BURST_QUEUE_CAPACITY: usize = 32;
-/// A queue with more room than this is released once written.
-pub(crate) const IDLE_QUEUE_CAPACITY: usize = 8;
 
 pub(crate) struct State {
     pub(crate) queue: VecDeque<Frame>,
@@ -190,12 +187,6 @@ pub(crate) struct State {
     pub(crate) ended: bool,
     /// When the pong of the last ping is due, while it has not come.
     pong_deadline: Option<Instant>,
-    /// The WebSocket's stream, while a connection without compression carries the session: the
-    /// end of a dispatch may write to it.
-    direct: Option<Direct>,
-    /// `direct` is there and its connection task is not writing. Kept beside the flags every
-    /// send reads, so that a fan-out touches no more of each session's memory than before.
-    direct_idle: bool,
 }
 
 impl State {
@@ -222,35 +213,6 @@ impl State {
     fn enqueue_one(&mut self, frame: Frame) {
         let bytes = frame.len();
         self.enqueue(std::iter::once(frame), bytes);
-    }
-
-    /// Lets the end of a dispatch write to `direct` while the connection task is not writing.
-    pub(crate) fn attach_direct(&mut self, direct: Direct) {
-        self.direct = Some(direct);
-        self.direct_idle = true;
-    }
-
-    /// Takes the stream back for good; returns what a write left unwritten.
-    pub(crate) fn detach_direct(&mut self) -> Vec<u8> {
-        self.direct_idle = false;
-        self.direct
-            .take()
-            .map(|mut direct| direct.take_unsent())
-            .unwrap_or_default()
-    }
-
-    /// The connection task starts writing; returns what a write left unwritten, to go first.
-    pub(crate) fn hold_direct(&mut self) -> Vec<u8> {
-        self.direct_idle = false;
-        self.direct
-            .as_mut()
-            .map(Direct::take_unsent)
-            .unwrap_or_default()
-    }
-
-    /// The connection task has written everything it took.
-    pub(crate) fn release_direct(&mut self) {
-        self.direct_idle = self.direct.is_some();
     }
 
     /// Moves every queued frame to `out` (which must be empty), keeping both allocations.
@@ -282,8 +244,6 @@ impl Shared {
                 closing: false,
                 ended: false,
                 pong_deadline: None,
-                direct: None,
-                direct_idle: false,
             }),
             poll_wake: Signal::default(),
             ws_wake: Signal::default(),
@@ -300,24 +260,23 @@ impl Shared {
     }
 
     /// Queues frames shared with other sessions (a broadcast): each is a reference-counted clone.
-    pub(crate) fn push(self: &Arc<Self>, frames: &[Frame]) -> Result<(), SendError> {
+    pub(crate) fn push(&self, frames: &[Frame]) -> Result<(), SendError> {
         let bytes = frames.iter().map(Frame::len).sum();
-        let state = self.admit(bytes)?;
-        self.enqueue_and_wake(state, frames.iter().cloned(), bytes);
-        Ok(())
+        self.push_counted(frames.iter().cloned(), bytes)
     }
 
     /// Queues a frame this session owns, as it is.
-    pub(crate) fn push_one(self: &Arc<Self>, frame: Frame) -> Result<(), SendError> {
+    pub(crate) fn push_one(&self, frame: Frame) -> Result<(), SendError> {
         let bytes = frame.len();
-        let state = self.admit(bytes)?;
-        self.enqueue_and_wake(state, std::iter::once(frame), bytes);
-        Ok(())
+        self.push_counted(std::iter::once(frame), bytes)
     }
 
-    /// The locked state, if the session takes `incoming` more bytes.
-    fn admit(&self, incoming: usize) -> Result<MutexGuard<'_, State>, SendError> {
-        let state = self.state.lock();
+    fn push_counted(
+        &self,
+        frames: impl ExactSizeIterator<Item = Frame>,
+        incoming: usize,
+    ) -> Result<(), SendError> {
+        let mut state = self.state.lock();
         if state.closing || state.ended {
             return Err(SendError::Closed);
         }
@@ -327,61 +286,15 @@ impl Shared {
             self.request_close();
             return Err(SendError::QueueFull);
         }
-        Ok(state)
-    }
-
-    /// Queues `frames`; if the queue was empty, has them written: at the end of the dispatch
-    /// running on this thread when the session's WebSocket is idle, else by the transport's
-    /// writer, woken.
-    fn enqueue_and_wake(
-        self: &Arc<Self>,
-        mut state: MutexGuard<'_, State>,
-        frames: impl ExactSizeIterator<Item = Frame>,
-        bytes: usize,
-    ) {
         let was_empty = state.queue.is_empty();
-        state.enqueue(frames, bytes);
-        if !was_empty {
-            // A non-empty queue already has a write pending or a writer about to look again.
-            return;
-        }
-        if state.direct_idle && deferred::defer(self) {
-            return;
-        }
+        state.enqueue(frames, incoming);
         let transport = state.transport;
         drop(state);
-        self.wake(transport);
-    }
-
-    /// Writes the queue at the end of a dispatch ([`deferred`]): straight to the WebSocket if
-    /// its connection task is still idle, else by that task.
-    pub(crate) fn write_deferred(&self) {
-        let mut state = self.state.lock();
-        if state.queue.is_empty() {
-            return;
-        }
-        let state = &mut *state;
-        let written = match state.direct.as_mut() {
-            Some(direct) if state.direct_idle && !state.closing => direct.write(&state.queue),
-            _ => Written::Nothing,
-        };
-        if let Written::Partly = written {
-            state.direct_idle = false;
-        }
-        match written {
-            Written::All | Written::Partly => {
-                state.queue.clear();
-                state.queued_bytes = 0;
-                if state.queue.capacity() > IDLE_QUEUE_CAPACITY {
-                    state.queue = VecDeque::new();
-                }
-            }
-            Written::Nothing => {}
-        }
-        if !matches!(written, Written::All) {
-            let transport = state.transport;
+        // A non-empty queue already has a wake-up pending or a writer about to look again.
+        if was_empty {
             self.wake(transport);
         }
+        Ok(())
     }
 
     /// Queues a heartbeat or protocol frame, even past the byte limit.

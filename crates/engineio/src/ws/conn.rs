@@ -11,47 +11,36 @@ use bytes::{Bytes, BytesMut};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio::io::Interest;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::deflate::Deflate;
-use super::direct::Direct;
 use super::frame::{self, WsError, CLOSE_NORMAL, OP_BINARY, OP_PONG, OP_TEXT};
 use super::message::{Assembler, WsMessage};
 use crate::engine::Session;
 use crate::handler::Handler;
 use crate::packet::{decode_owned, decode_text, Frame, Message, Packet};
-use crate::socket::{CloseReason, Shared, State, TransportKind, IDLE_QUEUE_CAPACITY};
+use crate::socket::{CloseReason, TransportKind};
 
 /// Read buffer growth step.
 const READ_CHUNK: usize = 4096;
 /// A write buffer larger than this is released once written, so that an idle connection holds
 /// next to nothing; a smaller one is kept for the next batch.
 const KEEP_WRITE_CAPACITY: usize = 1024;
+/// A drained frame queue with more room than this is released.
+const IDLE_QUEUE_CAPACITY: usize = 8;
 
 /// The stream under a WebSocket. Reading waits for readiness before it takes a buffer where the
 /// stream allows it, so that an idle connection holds no read buffer at all.
-pub(crate) trait WsIo: Send {
+pub(crate) trait WsIo: AsyncRead + AsyncWrite + Unpin + Send {
     /// Reads what is available into `buf`; `Ok(0)` at the end of the stream. Cancel-safe.
     fn read_some<'a>(
         &'a mut self,
         buf: &'a mut BytesMut,
     ) -> impl Future<Output = std::io::Result<usize>> + Send + 'a;
-
-    /// Writes all of `bytes`.
-    fn write_all<'a>(
-        &'a mut self,
-        bytes: &'a [u8],
-    ) -> impl Future<Output = std::io::Result<()>> + Send + 'a;
-
-    /// Ends the sending side.
-    fn shutdown(&mut self) -> impl Future<Output = std::io::Result<()>> + Send + '_;
-
-    /// The stream as the session's senders may write to it, when it can be shared.
-    fn shared_stream(&self) -> Option<Arc<TcpStream>>;
 }
 
-impl WsIo for Arc<TcpStream> {
+impl WsIo for TcpStream {
     async fn read_some(&mut self, buf: &mut BytesMut) -> std::io::Result<usize> {
         if buf.is_empty() && buf.capacity() > 0 {
             // Nothing partial is buffered: wait without holding memory.
@@ -64,28 +53,6 @@ impl WsIo for Arc<TcpStream> {
                 result => return result,
             }
         }
-    }
-
-    async fn write_all(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
-        while !bytes.is_empty() {
-            match self.try_write(bytes) {
-                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-                Ok(n) => bytes = &bytes[n..],
-                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
-                    self.writable().await?
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        Ok(())
-    }
-
-    async fn shutdown(&mut self) -> std::io::Result<()> {
-        socket2::SockRef::from(&**self).shutdown(std::net::Shutdown::Write)
-    }
-
-    fn shared_stream(&self) -> Option<Arc<TcpStream>> {
-        Some(self.clone())
     }
 }
 
@@ -132,18 +99,6 @@ impl WsIo for TokioIo<Upgraded> {
             buf.reserve(READ_CHUNK);
         }
         self.read_buf(buf).await
-    }
-
-    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        AsyncWriteExt::write_all(self, bytes).await
-    }
-
-    async fn shutdown(&mut self) -> std::io::Result<()> {
-        AsyncWriteExt::shutdown(self).await
-    }
-
-    fn shared_stream(&self) -> Option<Arc<TcpStream>> {
-        None
     }
 }
 
@@ -240,19 +195,10 @@ enum Event {
 }
 
 /// Carries a session over this WebSocket until it ends.
-///
-/// Without compression, frames sent while a client's packet is dispatched are written by the
-/// dispatching thread itself when this task is not writing (see [`crate::deferred`]); this task
-/// writes the rest, and finishes what such a write could only partly do.
 pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: WsTransport<IO>) {
     let shared = session.shared.clone();
-    if ws.deflate.is_none() {
-        if let Some(stream) = ws.io.shared_stream() {
-            shared.lock().attach_direct(Direct::new(stream));
-        }
-    }
     let mut batch = VecDeque::new();
-    let code = loop {
+    loop {
         let event = tokio::select! {
             biased;
             read = ws.read() => Event::Read(read),
@@ -265,16 +211,14 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
                     let mut state = shared.lock();
                     if !state.ended {
                         state.take_into(&mut batch);
-                        hold_senders(&mut state, &mut ws.write_buf);
                     }
                     state.ended
                 };
                 if ended {
-                    break CLOSE_NORMAL;
+                    ws.close(CLOSE_NORMAL).await;
+                    return;
                 }
-                let outcome = write_batch(&mut ws, &mut batch).await;
-                release_senders(&shared);
-                outcome
+                write_batch(&mut ws, &mut batch).await
             }
             Event::Read(Ok(message)) => on_message(&session, &mut ws, message).await,
             Event::Read(Err(error)) => Err((error, None)),
@@ -292,25 +236,13 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
                     }
                     error => tracing::warn!(sid = %shared.id, %error, "closing websocket"),
                 }
+                let code = error.close_code().unwrap_or(CLOSE_NORMAL);
                 session.finish(reason);
-                break error.close_code().unwrap_or(CLOSE_NORMAL);
+                ws.close(code).await;
+                return;
             }
         }
-    };
-    let unsent = shared.lock().detach_direct();
-    ws.write_buf.extend_from_slice(&unsent);
-    ws.close(code).await;
-}
-
-/// Keeps the session's senders off the stream while this task writes; the end of a frame one
-/// of them could only partly write goes first into `write_buf`.
-fn hold_senders(state: &mut State, write_buf: &mut Vec<u8>) {
-    write_buf.extend_from_slice(&state.hold_direct());
-}
-
-/// Lets the session's senders write again once this task has written what it held.
-fn release_senders(shared: &Shared) {
-    shared.lock().release_direct();
+    }
 }
 
 /// An error ends the connection; the reason, when given, overrides the one derived from it.
@@ -362,11 +294,8 @@ async fn on_message<H: Handler, IO: WsIo>(
             Ok(())
         }
         WsMessage::Ping(payload) => {
-            hold_senders(&mut session.shared.lock(), &mut ws.write_buf);
             frame::write(&mut ws.write_buf, OP_PONG, false, &payload);
-            let flushed = ws.flush().await;
-            release_senders(&session.shared);
-            flushed.map_err(|error| (error, None))
+            ws.flush().await.map_err(|error| (error, None))
         }
         WsMessage::Pong => Ok(()),
         WsMessage::Close => Err((WsError::Eof, Some(CloseReason::TransportClose))),

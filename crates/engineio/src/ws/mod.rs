@@ -3,7 +3,6 @@
 
 mod conn;
 mod deflate;
-mod direct;
 mod frame;
 pub(crate) mod handshake;
 mod message;
@@ -28,8 +27,6 @@ use conn::WsTransport;
 use deflate::Deflate;
 use frame::CLOSE_NORMAL;
 use handshake::DeflateOffer;
-
-pub(crate) use direct::{Direct, Written};
 
 /// A validated handshake: the 101 response to send and what the connection will need.
 struct Accepted {
@@ -60,16 +57,15 @@ fn accept<B>(config: &Config, req: &mut Request<B>) -> Option<Accepted> {
 }
 
 /// The raw TCP stream under hyper's upgraded connection when there is one (no extra
-/// indirection on every read and write, and shared with the session's senders), else the
-/// upgraded connection itself.
+/// indirection on every read and write), else the upgraded connection itself.
 enum Io {
-    Tcp(Arc<TcpStream>, Bytes),
+    Tcp(TcpStream, Bytes),
     Upgraded(TokioIo<Upgraded>),
 }
 
 fn unwrap_io(upgraded: Upgraded) -> Io {
     match upgraded.downcast::<TokioIo<TcpStream>>() {
-        Ok(parts) => Io::Tcp(Arc::new(parts.io.into_inner()), parts.read_buf),
+        Ok(parts) => Io::Tcp(parts.io.into_inner(), parts.read_buf),
         Err(upgraded) => Io::Upgraded(TokioIo::new(upgraded)),
     }
 }
