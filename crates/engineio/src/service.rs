@@ -145,6 +145,8 @@ pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<TcpListener> {
         } else {
             TcpSocket::new_v6()?
         };
+        // As tokio's own bind: on Windows the option would let another socket take the port.
+        #[cfg(not(windows))]
         socket.set_reuseaddr(true)?;
         match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
             Ok(listener) => return Ok(listener),

@@ -117,9 +117,7 @@ impl Socket {
             && !state.ended;
         if writable {
             state.enqueue(frames.iter().cloned(), frames.iter().map(Frame::len).sum());
-            let transport = state.transport;
-            drop(state);
-            self.shared.wake(transport);
+            self.shared.unlock_and_wake(state);
         }
         writable
     }
@@ -288,11 +286,9 @@ impl Shared {
         }
         let was_empty = state.queue.is_empty();
         state.enqueue(frames, incoming);
-        let transport = state.transport;
-        drop(state);
         // A non-empty queue already has a wake-up pending or a writer about to look again.
         if was_empty {
-            self.wake(transport);
+            self.unlock_and_wake(state);
         }
         Ok(())
     }
@@ -304,9 +300,7 @@ impl Shared {
             return;
         }
         state.enqueue_one(frame);
-        let transport = state.transport;
-        drop(state);
-        self.wake(transport);
+        self.unlock_and_wake(state);
     }
 
     pub(crate) fn request_close(&self) {
@@ -316,9 +310,7 @@ impl Shared {
         }
         state.closing = true;
         state.enqueue_one(Frame::close());
-        let transport = state.transport;
-        drop(state);
-        self.wake(transport);
+        self.unlock_and_wake(state);
         self.close_requested.notify_one();
     }
 
@@ -351,6 +343,13 @@ impl Shared {
         self.state.lock().ended = true;
         self.end.notify_waiters();
         self.wake_all();
+    }
+
+    /// Releases the lock, then wakes the writer of the session's current transport.
+    fn unlock_and_wake(&self, state: MutexGuard<'_, State>) {
+        let transport = state.transport;
+        drop(state);
+        self.wake(transport);
     }
 
     /// Wakes the writer of `transport`: the one that drains the queue now.

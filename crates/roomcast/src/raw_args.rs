@@ -52,17 +52,8 @@ impl RawArgs {
 
     /// Serializes every argument as an element of `tuple`, as the JSON it is.
     pub(crate) fn serialize_into<T: SerializeTuple>(&self, tuple: &mut T) -> Result<(), T::Error> {
-        match self {
-            RawArgs::Boxed(args) => {
-                for raw in args {
-                    tuple.serialize_element(&**raw)?;
-                }
-            }
-            RawArgs::Spans { .. } => {
-                for text in self.iter() {
-                    tuple.serialize_element(&Validated(text))?;
-                }
-            }
+        for text in self.iter() {
+            tuple.serialize_element(&Validated(text))?;
         }
         Ok(())
     }
