@@ -9,7 +9,7 @@ cd "$ROOT"
 # socketioxide's peer is its own cargo project, built in its own target directory.
 export PEERS_TARGET_DIR="${PEERS_TARGET_DIR:-$(cd "$ROOT/.." && pwd)/target-peers}"
 cargo build --release --bin roomcast-probe
-cargo build --release -p roomcast-bench --bin loadgen
+cargo build --release -p roomcast-bench --bin loadgen --bin floor-probe
 CARGO_TARGET_DIR="$PEERS_TARGET_DIR" cargo build --release \
     --manifest-path bench/peers/socketioxide/Cargo.toml
 [ -d node_modules/socket.io ] || npm ci

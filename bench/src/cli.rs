@@ -11,7 +11,8 @@ pub const USAGE: &str = "\
 usage: loadgen [options]
   --scenario LIST     scenarios to run, comma-separated names or prefixes
                       (fanout-1k-100 fanout-1k-200 fanout-10k-20 latency connect echo churn; default all)
-  --server LIST       servers, comma-separated (roomcast node socketioxide; default all)
+  --server LIST       servers, comma-separated (roomcast node socketioxide; default these three;
+                      floor: floor-probe, the least work per delivery, latency and echo only)
   --rounds N          rounds of every scenario against every server (default 3; --quick: 1)
   --scale F           multiply every scenario's client count (and the latency rate) by F (default 1)
   --quick             smoke run: scale 0.1, timed scenarios about 1 s, 1 round, nothing recorded
@@ -30,7 +31,8 @@ usage: loadgen [options]
   --on-window-start CMD / --on-window-end CMD
                       shell commands run when a measured interval starts / ends, SERVER_PID set
                       (to switch a profiler on and off)
-  --roomcast-bin P / --socketioxide-bin P / --node P / --node-probe P   server programs";
+  --roomcast-bin P / --socketioxide-bin P / --node P / --node-probe P / --floor-bin P
+                      server programs";
 
 /// Parsed options.
 #[derive(Clone, Debug)]
@@ -132,6 +134,7 @@ pub fn parse(args: Vec<String>) -> Res<Opts> {
             "--socketioxide-bin" => programs.socketioxide = PathBuf::from(&value),
             "--node" => programs.node = PathBuf::from(&value),
             "--node-probe" => programs.node_probe = PathBuf::from(&value),
+            "--floor-bin" => programs.floor = PathBuf::from(&value),
             _ => return Err(format!("unknown flag {flag}\n{USAGE}").into()),
         }
     }
@@ -155,7 +158,7 @@ pub fn parse(args: Vec<String>) -> Res<Opts> {
         }
     };
     let servers = match server_filter {
-        None => ServerKind::ALL.to_vec(),
+        None => ServerKind::DEFAULT.to_vec(),
         Some(list) => list
             .split(',')
             .map(|name| {

@@ -15,6 +15,7 @@ pub mod servers;
 pub mod sio;
 pub mod stats;
 pub mod wsframe;
+pub mod wsserver;
 
 /// The error type of the benchmark programs.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

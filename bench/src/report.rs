@@ -442,9 +442,16 @@ fn fmt_cell(c: &Cell, unit: Unit, ran: bool) -> String {
 /// The markdown table of medians (min–max) over the rounds, ratios and targets.
 pub fn table(records: &[Record], scenarios: &[Scenario], servers: &[ServerKind]) -> String {
     let ran = |k: ServerKind| servers.contains(&k);
+    let floor = ran(ServerKind::Floor);
     let mut out = String::new();
-    out.push_str("| scenario | metric | roomcast | node | socketioxide | roomcast ÷ node | roomcast ÷ socketioxide | target | |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| scenario | metric | roomcast | node | socketioxide |");
+    out.push_str(if floor { " floor |" } else { "" });
+    out.push_str(" roomcast ÷ node | roomcast ÷ socketioxide | target | |\n");
+    out.push_str(if floor {
+        "|---|---|---|---|---|---|---|---|---|---|\n"
+    } else {
+        "|---|---|---|---|---|---|---|---|---|\n"
+    });
     for row in ROWS {
         if !scenarios.iter().any(|s| s.name == row.scenario) {
             continue;
@@ -482,8 +489,13 @@ pub fn table(records: &[Record], scenarios: &[Scenario], servers: &[ServerKind])
                 (t.text(row.unit), status.to_owned())
             }
         };
+        let floor_cell = if floor {
+            format!(" {} |", fmt_cell(&cells[3], row.unit, true))
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} |{floor_cell} {} | {} | {} | {} |\n",
             row.scenario,
             row.label,
             fmt_cell(&cells[0], row.unit, ran(ServerKind::Roomcast)),

@@ -16,10 +16,21 @@ pub enum ServerKind {
     Roomcast,
     Node,
     Socketioxide,
+    /// `floor-probe`, the least work per delivery (`latency` and `echo` only): a yardstick, run
+    /// only when asked for.
+    Floor,
 }
 
 impl ServerKind {
-    pub const ALL: [ServerKind; 3] = [
+    pub const ALL: [ServerKind; 4] = [
+        ServerKind::Roomcast,
+        ServerKind::Node,
+        ServerKind::Socketioxide,
+        ServerKind::Floor,
+    ];
+
+    /// The servers measured when none are named: roomcast and its peers.
+    pub const DEFAULT: [ServerKind; 3] = [
         ServerKind::Roomcast,
         ServerKind::Node,
         ServerKind::Socketioxide,
@@ -30,6 +41,7 @@ impl ServerKind {
             ServerKind::Roomcast => "roomcast",
             ServerKind::Node => "node",
             ServerKind::Socketioxide => "socketioxide",
+            ServerKind::Floor => "floor",
         }
     }
 
@@ -45,10 +57,11 @@ pub struct Programs {
     pub socketioxide: PathBuf,
     pub node: PathBuf,
     pub node_probe: PathBuf,
+    pub floor: PathBuf,
 }
 
 impl Programs {
-    /// The default locations: roomcast's probe in the workspace target directory
+    /// The default locations: roomcast's probe and floor-probe in the workspace target directory
     /// (`CARGO_TARGET_DIR` or `target/`), socketioxide's in `PEERS_TARGET_DIR` (default
     /// `../target-peers` beside the workspace), `node` from PATH.
     pub fn defaults(root: &Path) -> Programs {
@@ -63,6 +76,7 @@ impl Programs {
             socketioxide: peers.join("release").join("socketioxide-probe"),
             node: PathBuf::from("node"),
             node_probe: root.join("bench/peers/node/probe.js"),
+            floor: target.join("release").join("floor-probe"),
         }
     }
 
@@ -73,6 +87,7 @@ impl Programs {
                 ServerKind::Roomcast => &self.roomcast,
                 ServerKind::Socketioxide => &self.socketioxide,
                 ServerKind::Node => &self.node_probe,
+                ServerKind::Floor => &self.floor,
             };
             if !path.exists() {
                 return Err(format!(
@@ -95,6 +110,7 @@ impl Programs {
             let program = match kind {
                 ServerKind::Roomcast => &mut self.roomcast,
                 ServerKind::Socketioxide => &mut self.socketioxide,
+                ServerKind::Floor => &mut self.floor,
                 ServerKind::Node => continue,
             };
             let copy = dir.join(format!("{}-probe", kind.name()));
@@ -137,6 +153,7 @@ pub fn launch(
         ServerKind::Roomcast => cmd.arg(&programs.roomcast),
         ServerKind::Socketioxide => cmd.arg(&programs.socketioxide),
         ServerKind::Node => cmd.arg(&programs.node).arg(&programs.node_probe),
+        ServerKind::Floor => cmd.arg(&programs.floor),
     };
     let stderr = std::fs::File::create(&log)?;
     cmd.env("PORT", port.to_string())

@@ -33,8 +33,8 @@ pub enum Packet<'a> {
     Other(&'a [u8]),
 }
 
-/// Splits leading ASCII digits off `s`.
-fn split_number(s: &[u8]) -> (Option<u64>, &[u8]) {
+/// Splits leading ASCII digits (up to 19, so that they fit a u64) off `s`.
+pub fn split_number(s: &[u8]) -> (Option<u64>, &[u8]) {
     let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 || digits > 19 {
         return (None, s);

@@ -28,10 +28,8 @@ use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use bytes::Bytes;
 use futures_util::SinkExt;
-use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc as tmpsc, oneshot, Notify};
@@ -45,10 +43,9 @@ use roomcast_bench::stats::summary;
 use roomcast_bench::wsframe::{
     check_upgrade_response, find, parse_server_frame, upgrade_request, OP_TEXT,
 };
+use roomcast_bench::wsserver::{put_header, server_handshake};
 use roomcast_bench::Res;
 
-/// GUID appended to the client key to compute Sec-WebSocket-Accept (RFC 6455, section 1.3).
-const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// Upper bound on the frames a writer takes from its queue at once.
 const DRAIN_LIMIT: usize = 1024;
 /// Client read buffer per connection.
@@ -294,60 +291,6 @@ impl Pending {
     }
 }
 
-/// Reads the HTTP upgrade request and answers 101 with the matching Sec-WebSocket-Accept.
-async fn server_handshake(stream: &mut TcpStream) -> Res<()> {
-    let mut req = Vec::with_capacity(512);
-    let mut chunk = [0u8; 1024];
-    let head_len = loop {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err("connection closed during handshake".into());
-        }
-        req.extend_from_slice(&chunk[..n]);
-        if let Some(p) = find(&req, b"\r\n\r\n") {
-            break p + 4;
-        }
-        if req.len() > 8192 {
-            return Err("handshake request too large".into());
-        }
-    };
-    if req.len() != head_len {
-        return Err("unexpected bytes after the upgrade request".into());
-    }
-    let text = std::str::from_utf8(&req[..head_len])?;
-    let key = text
-        .split("\r\n")
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("sec-websocket-key"))
-        .map(|(_, v)| v.trim())
-        .ok_or("missing Sec-WebSocket-Key")?;
-    let mut sha = Sha1::new();
-    sha.update(key.as_bytes());
-    sha.update(WS_GUID.as_bytes());
-    let accept = base64::engine::general_purpose::STANDARD.encode(sha.finalize());
-    let resp = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {accept}\r\n\r\n"
-    );
-    stream.write_all(resp.as_bytes()).await?;
-    Ok(())
-}
-
-/// Writes the header of an unmasked, final text frame with a payload of `len` bytes.
-fn put_text_header(buf: &mut Vec<u8>, len: usize) {
-    buf.push(0x81);
-    if len < 126 {
-        buf.push(len as u8);
-    } else if len < 65536 {
-        buf.push(126);
-        buf.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        buf.push(127);
-        buf.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-}
-
 async fn writer_raw<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: CountingStream<S>,
     mut rx: tmpsc::UnboundedReceiver<Bytes>,
@@ -363,7 +306,7 @@ async fn writer_raw<S: AsyncRead + AsyncWrite + Unpin>(
         }
         out.clear();
         for p in batch.drain(..) {
-            put_text_header(&mut out, p.len());
+            put_header(&mut out, OP_TEXT, p.len());
             out.extend_from_slice(&p);
         }
         stream.write_all(&out).await?;
