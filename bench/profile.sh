@@ -6,6 +6,7 @@
 #   EVENTS=syscalls:sys_enter_mprotect,page-faults MODE=stat bench/profile.sh latency
 #                                                         # count other perf events
 #   SERVER=socketioxide bench/profile.sh fanout-1k-200    # another Rust server
+#   SERVER=floor bench/profile.sh latency                 # floor-probe (latency and echo only)
 # Writes /tmp/roomcast-profile/<scenario>.{data,txt} and prints the top of the report.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,7 +20,8 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$SERVER" in
     roomcast) PROGRAM="$TARGET/release/roomcast-probe" ;;
     socketioxide) PROGRAM="${PEERS_TARGET_DIR:-$ROOT/../target-peers}/release/socketioxide-probe" ;;
-    *) echo "SERVER must be roomcast or socketioxide" >&2; exit 2 ;;
+    floor) PROGRAM="$TARGET/release/floor-probe" ;;
+    *) echo "SERVER must be roomcast, socketioxide or floor" >&2; exit 2 ;;
 esac
 CTL="$OUT/ctl.fifo"
 ACK="$OUT/ack.fifo"
