@@ -34,6 +34,9 @@ usage: loadgen [options]
   --roomcast-bin P / --socketioxide-bin P / --node P / --node-probe P / --floor-bin P
                       server programs";
 
+/// The scenarios floor-probe serves.
+const FLOOR_SCENARIOS: [&str; 2] = ["latency", "echo"];
+
 /// Parsed options.
 #[derive(Clone, Debug)]
 pub struct Opts {
@@ -167,6 +170,16 @@ pub fn parse(args: Vec<String>) -> Res<Opts> {
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
+    if servers.contains(&ServerKind::Floor) {
+        if let Some(s) = scenarios.iter().find(|s| !FLOOR_SCENARIOS.contains(&s.name)) {
+            return Err(format!(
+                "floor-probe serves only {}, not {}: choose them with --scenario",
+                FLOOR_SCENARIOS.join(" and "),
+                s.name
+            )
+            .into());
+        }
+    }
     let out = match out {
         Some(choice) => choice,
         None if quick => None,

@@ -73,24 +73,10 @@ pub fn parse_server_frame(buf: &[u8]) -> Result<Option<Frame>, String> {
     if b1 & 0x80 != 0 {
         return Err("server frame is masked".into());
     }
-    let (header, len) = match b1 & 0x7f {
-        126 => {
-            if buf.len() < 4 {
-                return Ok(None);
-            }
-            (4, u16::from_be_bytes([buf[2], buf[3]]) as usize)
-        }
-        127 => {
-            if buf.len() < 10 {
-                return Ok(None);
-            }
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&buf[2..10]);
-            let len = usize::try_from(u64::from_be_bytes(b)).map_err(|e| e.to_string())?;
-            (10, len)
-        }
-        n => (2, n as usize),
+    let Some((header, len)) = payload_length(buf) else {
+        return Ok(None);
     };
+    let len = usize::try_from(len).map_err(|e| e.to_string())?;
     if buf.len() - header < len {
         return Ok(None);
     }
@@ -100,6 +86,22 @@ pub fn parse_server_frame(buf: &[u8]) -> Result<Option<Frame>, String> {
         header,
         len,
     }))
+}
+
+/// The payload length of the frame at the start of `buf` (at least its 2 first bytes) and where
+/// the length field ends; `None` when the extended length is not complete yet.
+pub fn payload_length(buf: &[u8]) -> Option<(usize, u64)> {
+    match buf[1] & 0x7f {
+        126 => Some((
+            4,
+            u64::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
+        )),
+        127 => {
+            let bytes: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
+            Some((10, u64::from_be_bytes(bytes)))
+        }
+        n => Some((2, u64::from(n))),
+    }
 }
 
 /// Appends a final, masked client frame with `payload`.

@@ -6,7 +6,7 @@ use sha1::{Digest, Sha1};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::wsframe::{find, Frame};
+use crate::wsframe::{find, payload_length, Frame};
 use crate::Res;
 
 /// GUID appended to the client key to compute Sec-WebSocket-Accept (RFC 6455, section 1.3).
@@ -96,22 +96,8 @@ pub fn parse_client_frame(buf: &[u8], max_len: usize) -> Result<Option<ClientFra
     if b1 & 0x80 == 0 {
         return Err("client frame is not masked".into());
     }
-    let (len_end, len) = match b1 & 0x7f {
-        126 => {
-            if buf.len() < 4 {
-                return Ok(None);
-            }
-            (4, u16::from_be_bytes([buf[2], buf[3]]) as u64)
-        }
-        127 => {
-            if buf.len() < 10 {
-                return Ok(None);
-            }
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&buf[2..10]);
-            (10, u64::from_be_bytes(b))
-        }
-        n => (2, u64::from(n)),
+    let Some((len_end, len)) = payload_length(buf) else {
+        return Ok(None);
     };
     let len = match usize::try_from(len) {
         Ok(len) if len <= max_len => len,

@@ -23,6 +23,13 @@ fn start(test: &str) -> roomcast_bench::servers::Running {
     .expect("floor-probe starts")
 }
 
+/// Sends the event `name` with acknowledgement `id` and returns the acknowledgement's arguments.
+async fn request(conn: &mut Conn, id: u64, name: &str, args: std::fmt::Arguments<'_>) -> String {
+    conn.queue_event(Some(id), name, args);
+    conn.flush().await.unwrap();
+    String::from_utf8(conn.wait_ack(id).await.unwrap()).unwrap()
+}
+
 /// The next event, skipping nothing: returns its name and what follows the name.
 async fn next_event(conn: &mut Conn) -> (String, String) {
     match conn.next().await.expect("a packet") {
@@ -41,52 +48,36 @@ async fn broadcasts_to_a_union_of_rooms_echoes_and_refuses_the_rest() {
     let mut b = Conn::open(server.addr).await.unwrap();
     let mut c = Conn::open(server.addr).await.unwrap();
 
-    b.queue_event(Some(1), "join", format_args!("\"r1\""));
-    b.flush().await.unwrap();
-    c.queue_event(Some(2), "join", format_args!("[\"r2\",\"r1\"]"));
-    c.flush().await.unwrap();
-    let b_rooms = String::from_utf8(b.wait_ack(1).await.unwrap()).unwrap();
-    let c_rooms = String::from_utf8(c.wait_ack(2).await.unwrap()).unwrap();
+    let b_rooms = request(&mut b, 1, "join", format_args!("\"r1\"")).await;
+    let c_rooms = request(&mut c, 2, "join", format_args!("[\"r2\",\"r1\"]")).await;
     assert!(
         b_rooms.starts_with("[[\"floor") && b_rooms.ends_with("\"r1\"]]"),
         "{b_rooms}"
     );
     assert!(c_rooms.ends_with("\"r1\",\"r2\"]]"), "{c_rooms}");
 
-    a.queue_event(
-        Some(3),
-        "broadcast",
-        format_args!(r#"{{"from":"server","to":["r1","r2"],"event":"t","args":[7,"x"]}}"#),
+    let both = r#"{"from":"server","to":["r1","r2"],"event":"t","args":[7,"x"]}"#;
+    assert_eq!(
+        request(&mut a, 3, "broadcast", format_args!("{both}")).await,
+        "[true]"
     );
-    a.flush().await.unwrap();
-    assert_eq!(a.wait_ack(3).await.unwrap(), b"[true]");
     assert_eq!(next_event(&mut b).await, ("t".into(), ",7,\"x\"]".into()));
     // c is in both rooms and gets the event once: the next thing it sees is the second event.
     assert_eq!(next_event(&mut c).await, ("t".into(), ",7,\"x\"]".into()));
-    a.queue_event(
-        Some(4),
-        "broadcast",
-        format_args!(r#"{{"from":"server","to":["r2"],"event":"u","args":[]}}"#),
+    let r2 = r#"{"from":"server","to":["r2"],"event":"u","args":[]}"#;
+    assert_eq!(
+        request(&mut a, 4, "broadcast", format_args!("{r2}")).await,
+        "[true]"
     );
-    a.flush().await.unwrap();
-    assert_eq!(a.wait_ack(4).await.unwrap(), b"[true]");
     assert_eq!(next_event(&mut c).await, ("u".into(), "]".into()));
 
-    a.queue_event(Some(5), "echo", format_args!("1,\"two\",{{\"x\":[3]}}"));
-    a.flush().await.unwrap();
-    assert_eq!(a.wait_ack(5).await.unwrap(), b"[1,\"two\",{\"x\":[3]}]");
+    let echoed = request(&mut a, 5, "echo", format_args!("1,\"two\",{{\"x\":[3]}}")).await;
+    assert_eq!(echoed, "[1,\"two\",{\"x\":[3]}]");
 
-    a.queue_event(
-        Some(6),
-        "broadcast",
-        format_args!(r#"{{"from":"socket","event":"t","args":[]}}"#),
-    );
-    a.flush().await.unwrap();
-    let refused = String::from_utf8(a.wait_ack(6).await.unwrap()).unwrap();
+    let from_socket = r#"{"from":"socket","event":"t","args":[]}"#;
+    let refused = request(&mut a, 6, "broadcast", format_args!("{from_socket}")).await;
     assert!(refused.starts_with("[{\"error\":"), "{refused}");
-    a.queue_event(Some(7), "fetchSockets", format_args!("{{}}"));
-    a.flush().await.unwrap();
-    let refused = String::from_utf8(a.wait_ack(7).await.unwrap()).unwrap();
+    let refused = request(&mut a, 7, "fetchSockets", format_args!("{{}}")).await;
     assert!(refused.contains("does not handle"), "{refused}");
 }
 
@@ -95,9 +86,7 @@ async fn a_malformed_packet_closes_only_its_connection() {
     let server = start("malformed");
     let mut bad = Conn::open(server.addr).await.unwrap();
     let mut good = Conn::open(server.addr).await.unwrap();
-    good.queue_event(Some(1), "join", format_args!("\"r\""));
-    good.flush().await.unwrap();
-    good.wait_ack(1).await.unwrap();
+    request(&mut good, 1, "join", format_args!("\"r\"")).await;
 
     bad.queue_text(b"42[\"broadcast\",");
     bad.flush().await.unwrap();
@@ -107,13 +96,11 @@ async fn a_malformed_packet_closes_only_its_connection() {
     );
 
     let mut sender = Conn::open(server.addr).await.unwrap();
-    sender.queue_event(
-        Some(2),
-        "broadcast",
-        format_args!(r#"{{"from":"server","to":["r"],"event":"t","args":[1]}}"#),
+    let to_r = r#"{"from":"server","to":["r"],"event":"t","args":[1]}"#;
+    assert_eq!(
+        request(&mut sender, 2, "broadcast", format_args!("{to_r}")).await,
+        "[true]"
     );
-    sender.flush().await.unwrap();
-    assert_eq!(sender.wait_ack(2).await.unwrap(), b"[true]");
     assert_eq!(next_event(&mut good).await, ("t".into(), ",1]".into()));
     let log = std::fs::read_to_string(&server.log).unwrap();
     assert!(log.contains("bad event"), "the reason is logged: {log}");
