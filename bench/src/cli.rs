@@ -171,7 +171,10 @@ pub fn parse(args: Vec<String>) -> Res<Opts> {
             .collect::<Result<Vec<_>, _>>()?,
     };
     if servers.contains(&ServerKind::Floor) {
-        if let Some(s) = scenarios.iter().find(|s| !FLOOR_SCENARIOS.contains(&s.name)) {
+        if let Some(s) = scenarios
+            .iter()
+            .find(|s| !FLOOR_SCENARIOS.contains(&s.name))
+        {
             return Err(format!(
                 "floor-probe serves only {}, not {}: choose them with --scenario",
                 FLOOR_SCENARIOS.join(" and "),
