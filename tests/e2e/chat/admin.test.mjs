@@ -14,14 +14,10 @@ import {
   received,
   seen,
   startChat,
+  switchTo,
   unique,
   waitUntil,
 } from './helpers.mjs';
-
-async function switchTo(socket, room) {
-  socket.emit('switchRoom', room);
-  await received(socket, 'roomChanged', (name) => name === room);
-}
 
 describe('chat: admin', { skip: SKIP }, () => {
   let server;

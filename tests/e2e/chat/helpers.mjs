@@ -103,6 +103,12 @@ export async function received(socket, event, match = () => true) {
   return found;
 }
 
+/** Moves `socket` to `room` and resolves once it is told the move happened. */
+export async function switchTo(socket, room) {
+  socket.emit('switchRoom', room);
+  await received(socket, 'roomChanged', (name) => name === room);
+}
+
 /**
  * Ordering barrier for negative checks. Once the server has handled some event (the test knows
  * it from an answer it got), each socket of `sockets` asks for an acknowledgement: the server

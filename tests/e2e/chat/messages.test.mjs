@@ -11,14 +11,10 @@ import {
   received,
   seen,
   startChat,
+  switchTo,
   unique,
   waitUntil,
 } from './helpers.mjs';
-
-async function switchTo(socket, room) {
-  socket.emit('switchRoom', room);
-  await received(socket, 'roomChanged', (name) => name === room);
-}
 
 /** Sends `text` as `sender` and resolves with the message once the sender has it back. */
 async function say(sender, text) {
