@@ -1,24 +1,23 @@
 //! The Engine.IO server: verifies each request as Node's engine.io does, owns the sessions, and
 //! hands every request of a session to its transport.
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
-use parking_lot::RwLock;
 
 use crate::config::Config;
 use crate::cors;
 use crate::error::{empty_response, HttpError};
-use crate::handler::{Connection, Handler};
+use crate::handler::Handler;
 use crate::heartbeat::Timing;
-use crate::packet::{Frame, Message, Packet};
+use crate::packet::Frame;
 use crate::polling;
 use crate::request::RequestInfo;
-use crate::sid::{IdHasher, Sid};
+use crate::session::{Registry, Session};
+use crate::sid::Sid;
 use crate::socket::{CloseReason, Shared, Socket, TransportKind};
 use crate::ws;
 use crate::BoxError;
@@ -36,7 +35,7 @@ use tokio::time::Instant;
 /// # }
 /// ```
 pub struct Engine<H: Handler> {
-    pub(crate) inner: Arc<Inner<H>>,
+    inner: Arc<Inner<H>>,
 }
 
 impl<H: Handler> Clone for Engine<H> {
@@ -47,67 +46,12 @@ impl<H: Handler> Clone for Engine<H> {
     }
 }
 
-pub(crate) struct Inner<H: Handler> {
-    pub(crate) config: Config,
+struct Inner<H: Handler> {
+    config: Arc<Config>,
     handler: H,
-    sessions: RwLock<HashMap<Sid, Arc<Session<H>>, IdHasher>>,
+    sessions: Arc<Registry<H>>,
     /// `config.path` without its trailing slash: Node serves `/engine.io` and `/engine.io/…`.
     prefix: String,
-}
-
-/// A session as the engine holds it: the shared state and the layer above's connection.
-pub(crate) struct Session<H: Handler> {
-    pub(crate) shared: Arc<Shared>,
-    conn: OnceLock<H::Connection>,
-    engine: Weak<Inner<H>>,
-}
-
-impl<H: Handler> Session<H> {
-    pub(crate) fn engine(&self) -> Option<Arc<Inner<H>>> {
-        self.engine.upgrade()
-    }
-
-    /// Acts on one packet from the client; `Err` ends the session with that reason.
-    pub(crate) fn on_packet(&self, packet: Packet) -> Result<(), CloseReason> {
-        match packet {
-            Packet::Message(message) => {
-                self.deliver(message);
-                Ok(())
-            }
-            Packet::Pong => {
-                self.shared.set_pong_deadline(None);
-                self.shared.pong.notify_one();
-                Ok(())
-            }
-            Packet::Close => Err(CloseReason::TransportClose),
-            Packet::Ping { .. } => {
-                tracing::warn!(sid = %self.shared.id, "client sent a ping: invalid heartbeat direction");
-                Err(CloseReason::TransportError)
-            }
-            Packet::Upgrade | Packet::Noop => Ok(()),
-        }
-    }
-
-    pub(crate) fn deliver(&self, message: Message) {
-        if let Some(conn) = self.conn.get() {
-            conn.on_message(message);
-        }
-    }
-
-    /// Ends the session (once): wakes its transports, forgets it, tells the connection.
-    pub(crate) fn finish(&self, reason: CloseReason) {
-        if !self.shared.set_reason(reason) {
-            return;
-        }
-        self.shared.mark_ended();
-        if let Some(engine) = self.engine.upgrade() {
-            engine.sessions.write().remove(&self.shared.id);
-        }
-        tracing::debug!(sid = %self.shared.id, reason = reason.as_str(), "session closed");
-        if let Some(conn) = self.conn.get() {
-            conn.on_close(reason);
-        }
-    }
 }
 
 impl<H: Handler> Engine<H> {
@@ -116,9 +60,9 @@ impl<H: Handler> Engine<H> {
         let prefix = config.path.trim_end_matches('/').to_owned();
         Engine {
             inner: Arc::new(Inner {
-                config,
+                config: Arc::new(config),
                 handler,
-                sessions: RwLock::new(HashMap::default()),
+                sessions: Arc::default(),
                 prefix,
             }),
         }
@@ -251,7 +195,13 @@ impl<H: Handler> Engine<H> {
                 let (_, open) = self.open_session(info, TransportKind::Polling);
                 polling::text_response(&open)
             }
-            TransportKind::WebSocket => ws::accept_new(self.clone(), info, &mut req),
+            TransportKind::WebSocket => {
+                let Some(accepted) = ws::accept(config, &mut req) else {
+                    return fail(HttpError::BadRequest, None);
+                };
+                let (session, _) = self.open_session(info, TransportKind::WebSocket);
+                ws::run_new(session, accepted)
+            }
         }
     }
 
@@ -270,11 +220,11 @@ impl<H: Handler> Engine<H> {
             transport,
             config.max_buffered_bytes,
         ));
-        let session = Arc::new(Session {
-            shared: shared.clone(),
-            conn: OnceLock::new(),
-            engine: Arc::downgrade(&self.inner),
-        });
+        let session = Arc::new(Session::new(
+            shared.clone(),
+            self.inner.config.clone(),
+            Arc::downgrade(&self.inner.sessions),
+        ));
         let upgrades: &[&str] = if transport == TransportKind::Polling
             && config.allow_upgrades
             && config.transports.websocket
@@ -298,7 +248,7 @@ impl<H: Handler> Engine<H> {
         self.inner.sessions.write().insert(sid, session.clone());
         tracing::debug!(%sid, transport = transport.as_str(), "session opened");
         let conn = self.inner.handler.on_open(Socket { shared });
-        let _ = session.conn.set(conn);
+        session.attach(conn);
         tokio::spawn(crate::heartbeat::drive(
             session.clone(),
             Timing::new(config),

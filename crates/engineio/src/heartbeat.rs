@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::time::{sleep, sleep_until, Instant};
 
 use crate::config::Config;
-use crate::engine::Session;
 use crate::handler::Handler;
 use crate::packet::Frame;
+use crate::session::Session;
 use crate::socket::CloseReason;
 
 /// The timers of a session, copied out of the [`Config`].

@@ -45,6 +45,7 @@ mod packet;
 mod polling;
 mod request;
 mod service;
+mod session;
 mod sid;
 mod signal;
 mod socket;

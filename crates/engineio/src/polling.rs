@@ -10,10 +10,10 @@ use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 
-use crate::engine::Session;
 use crate::error::{empty_response, HttpError};
 use crate::handler::Handler;
 use crate::packet::{decode_payload, encode_payload, Frame, Packet};
+use crate::session::Session;
 use crate::socket::{CloseReason, Shared, TransportKind};
 use crate::BoxError;
 
@@ -141,11 +141,7 @@ where
         state.post_active = true;
     }
     let _active = Active { shared, get: false };
-    let Some(engine) = session.engine() else {
-        return HttpError::UnknownSid.response(None);
-    };
-    let max_payload = engine.config.max_payload;
-    drop(engine);
+    let max_payload = session.config().max_payload;
     if req
         .headers()
         .get(header::CONTENT_TYPE)

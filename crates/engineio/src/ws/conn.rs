@@ -17,9 +17,9 @@ use tokio::net::TcpStream;
 use super::deflate::Deflate;
 use super::frame::{self, WsError, CLOSE_NORMAL, OP_BINARY, OP_PONG, OP_TEXT};
 use super::message::{Assembler, WsMessage};
-use crate::engine::Session;
 use crate::handler::Handler;
 use crate::packet::{decode_owned, decode_text, Frame, Message, Packet};
+use crate::session::Session;
 use crate::socket::{CloseReason, TransportKind};
 
 /// Read buffer growth step.

@@ -52,8 +52,9 @@ pub(crate) struct RawFrame {
     pub(crate) payload: Bytes,
 }
 
-/// Takes one complete frame off the front of `buf`, or returns `None` (after reserving room
-/// for the rest of the frame) when more bytes are needed.
+/// Takes one complete frame off the front of `buf`, or returns `None` when more bytes are
+/// needed. Room for the rest of a frame is reserved as its bytes arrive, at most as much again as
+/// has arrived: a header alone never makes the connection hold its whole declared length.
 pub(crate) fn parse(buf: &mut BytesMut, max_payload: usize) -> Result<Option<RawFrame>, WsError> {
     let [b0, b1, ..] = buf[..] else {
         return Ok(None);
@@ -90,7 +91,7 @@ pub(crate) fn parse(buf: &mut BytesMut, max_payload: usize) -> Result<Option<Raw
     }
     let total = header + 4 + len;
     if buf.len() < total {
-        buf.reserve(total - buf.len());
+        buf.reserve((total - buf.len()).min(buf.len()));
         return Ok(None);
     }
     let mut mask = [0u8; 4];
@@ -196,6 +197,20 @@ pub(crate) mod tests {
             let mut buf = BytesMut::from(&bytes[..cut]);
             assert_eq!(parse(&mut buf, 1000).unwrap(), None, "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn a_header_alone_reserves_no_more_than_has_arrived() {
+        let declared = 900_000usize;
+        let header = client_frame(true, OP_BINARY, &vec![0u8; declared]);
+        // The 10-byte header, the mask and a few payload bytes of a frame declaring 900 kB.
+        let mut buf = BytesMut::from(&header[..20]);
+        assert_eq!(parse(&mut buf, 1 << 20).unwrap(), None);
+        assert!(buf.capacity() <= 2 * 20, "reserved {}", buf.capacity());
+        // The rest arriving grows it with what came, and the frame parses once whole.
+        buf.extend_from_slice(&header[20..]);
+        let frame = parse(&mut buf, 1 << 20).unwrap().unwrap();
+        assert_eq!(frame.payload.len(), declared);
     }
 
     #[test]

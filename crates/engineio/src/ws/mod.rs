@@ -18,10 +18,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::config::Config;
-use crate::engine::{Engine, Session};
 use crate::error::HttpError;
 use crate::handler::Handler;
-use crate::request::RequestInfo;
+use crate::session::Session;
 use crate::socket::{CloseReason, TransportKind};
 use conn::WsTransport;
 use deflate::Deflate;
@@ -29,13 +28,14 @@ use frame::CLOSE_NORMAL;
 use handshake::DeflateOffer;
 
 /// A validated handshake: the 101 response to send and what the connection will need.
-struct Accepted {
+pub(crate) struct Accepted {
     response: Response<Full<Bytes>>,
     on_upgrade: OnUpgrade,
     deflate: Option<(DeflateOffer, usize)>,
 }
 
-fn accept<B>(config: &Config, req: &mut Request<B>) -> Option<Accepted> {
+/// Checks a WebSocket handshake; `None` when it is not a valid one.
+pub(crate) fn accept<B>(config: &Config, req: &mut Request<B>) -> Option<Accepted> {
     let key = handshake::accept_key(req)?;
     let deflate = config.per_message_deflate.as_ref().and_then(|options| {
         handshake::negotiate_deflate(req.headers()).map(|offer| (offer, options.threshold))
@@ -88,18 +88,12 @@ macro_rules! with_transport {
     };
 }
 
-/// A WebSocket handshake without a sid: a new session directly over WebSocket.
-pub(crate) fn accept_new<H: Handler, B>(
-    engine: Engine<H>,
-    info: RequestInfo,
-    req: &mut Request<B>,
+/// Runs a session opened over WebSocket once the connection is upgraded; returns the 101.
+pub(crate) fn run_new<H: Handler>(
+    session: Arc<Session<H>>,
+    accepted: Accepted,
 ) -> Response<Full<Bytes>> {
-    let config = engine.config();
-    let Some(accepted) = accept(config, req) else {
-        return HttpError::BadRequest.upgrade_response(None);
-    };
-    let max_payload = config.max_payload;
-    let (session, _) = engine.open_session(info, TransportKind::WebSocket);
+    let max_payload = session.config().max_payload;
     tokio::spawn(async move {
         let upgraded = match accepted.on_upgrade.await {
             Ok(upgraded) => upgraded,
@@ -125,16 +119,12 @@ pub(crate) fn upgrade_session<H: Handler, B>(
     session: Arc<Session<H>>,
     req: &mut Request<B>,
 ) -> Response<Full<Bytes>> {
-    let Some(engine) = session.engine() else {
-        return HttpError::UnknownSid.upgrade_response(None);
-    };
-    let config = &engine.config;
+    let config = session.config();
     let Some(accepted) = accept(config, req) else {
         return HttpError::BadRequest.upgrade_response(None);
     };
     let allowed = config.allow_upgrades;
     let (max_payload, upgrade_timeout) = (config.max_payload, config.upgrade_timeout);
-    drop(engine);
     let admitted = {
         let mut state = session.shared.lock();
         let admitted = allowed && state.transport == TransportKind::Polling && !state.probing;

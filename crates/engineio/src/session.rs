@@ -1,0 +1,98 @@
+//! A session as the server holds it: the state its transports share, the layer above's
+//! connection, the options it runs with, and the registry it leaves when it ends.
+//!
+//! The transports (polling, WebSocket) and the heartbeat act on a session through this type
+//! only; none of them reaches back into the [`Engine`](crate::Engine).
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, Weak};
+
+use parking_lot::RwLock;
+
+use crate::config::Config;
+use crate::handler::{Connection, Handler};
+use crate::packet::{Message, Packet};
+use crate::sid::{IdHasher, Sid};
+use crate::socket::{CloseReason, Shared};
+
+/// The open sessions of an engine, by id.
+pub(crate) type Registry<H> = RwLock<HashMap<Sid, Arc<Session<H>>, IdHasher>>;
+
+/// One session: what its transports share, and the layer above's connection.
+pub(crate) struct Session<H: Handler> {
+    pub(crate) shared: Arc<Shared>,
+    conn: OnceLock<H::Connection>,
+    config: Arc<Config>,
+    /// Where the session is registered; weak, so that a session outliving its engine (a
+    /// transport task still running) does not keep the engine alive.
+    registry: Weak<Registry<H>>,
+}
+
+impl<H: Handler> Session<H> {
+    /// A session not yet given its connection (see [`Session::attach`]).
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        config: Arc<Config>,
+        registry: Weak<Registry<H>>,
+    ) -> Session<H> {
+        Session {
+            shared,
+            conn: OnceLock::new(),
+            config,
+            registry,
+        }
+    }
+
+    /// Gives the session the connection that receives its messages.
+    pub(crate) fn attach(&self, conn: H::Connection) {
+        let _ = self.conn.set(conn);
+    }
+
+    /// The options of the engine that opened the session.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Acts on one packet from the client; `Err` ends the session with that reason.
+    pub(crate) fn on_packet(&self, packet: Packet) -> Result<(), CloseReason> {
+        match packet {
+            Packet::Message(message) => {
+                self.deliver(message);
+                Ok(())
+            }
+            Packet::Pong => {
+                self.shared.set_pong_deadline(None);
+                self.shared.pong.notify_one();
+                Ok(())
+            }
+            Packet::Close => Err(CloseReason::TransportClose),
+            Packet::Ping { .. } => {
+                tracing::warn!(sid = %self.shared.id, "client sent a ping: invalid heartbeat direction");
+                Err(CloseReason::TransportError)
+            }
+            Packet::Upgrade | Packet::Noop => Ok(()),
+        }
+    }
+
+    /// Hands a message to the connection.
+    pub(crate) fn deliver(&self, message: Message) {
+        if let Some(conn) = self.conn.get() {
+            conn.on_message(message);
+        }
+    }
+
+    /// Ends the session (once): wakes its transports, leaves the registry, tells the connection.
+    pub(crate) fn finish(&self, reason: CloseReason) {
+        if !self.shared.set_reason(reason) {
+            return;
+        }
+        self.shared.mark_ended();
+        if let Some(registry) = self.registry.upgrade() {
+            registry.write().remove(&self.shared.id);
+        }
+        tracing::debug!(sid = %self.shared.id, reason = reason.as_str(), "session closed");
+        if let Some(conn) = self.conn.get() {
+            conn.on_close(reason);
+        }
+    }
+}
