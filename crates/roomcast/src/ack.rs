@@ -1,13 +1,14 @@
 //! Acknowledgements: answering the client's, and waiting for the client's answers to ours.
 
+use std::fmt;
+
 use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::adapter::AckSink;
 use crate::error::Error;
-use crate::packet::encode_ack;
+use crate::outbox::Outbox;
 use crate::payload::Args;
-use crate::socket::Socket;
 
 /// Answers an event whose sender asked for an acknowledgement (the `callback` of a Node
 /// listener). Consumed by [`AckSender::send`]; an event without an ack request gets one
@@ -16,21 +17,26 @@ use crate::socket::Socket;
 /// ```no_run
 /// # use roomcast::{AckSender, Socket};
 /// # fn register(socket: &Socket) {
-/// socket.on("echo", |_socket: Socket, text: String, ack: AckSender| async move {
+/// socket.on("echo", |text: String, ack: AckSender| async move {
 ///     let _ = ack.send(&text);
 /// });
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct AckSender {
-    target: Option<(Socket, u64)>,
+    target: Option<(Outbox, u64)>,
 }
 
 impl AckSender {
-    pub(crate) fn new(socket: &Socket, id: Option<u64>) -> AckSender {
+    /// Answers the event `id` through `outbox`.
+    pub(crate) fn new(outbox: Outbox, id: u64) -> AckSender {
         AckSender {
-            target: id.map(|id| (socket.clone(), id)),
+            target: Some((outbox, id)),
         }
+    }
+
+    /// For an event that asked for no acknowledgement: sending does nothing.
+    pub(crate) fn none() -> AckSender {
+        AckSender { target: None }
     }
 
     /// Whether the client asked for an acknowledgement.
@@ -40,11 +46,18 @@ impl AckSender {
 
     /// Sends the acknowledgement: a tuple is several arguments, `()` none, anything else one.
     pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), Error> {
-        let Some((socket, id)) = self.target else {
-            return Ok(());
-        };
-        let encoded = encode_ack(socket.ns(), id, data)?;
-        socket.send_encoded(encoded)
+        match self.target {
+            Some((outbox, id)) => outbox.ack(id, data),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for AckSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AckSender")
+            .field("id", &self.target.as_ref().map(|(_, id)| id))
+            .finish()
     }
 }
 

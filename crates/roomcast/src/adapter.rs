@@ -6,8 +6,6 @@
 //! [`MemoryAdapter`](crate::MemoryAdapter) is the default; a cluster adapter implements the
 //! same trait and keeps using a `MemoryAdapter` for the sockets of its own process.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +19,7 @@ use crate::payload::Args;
 use crate::rooms::Room;
 use crate::value::Value;
 
-/// A boxed future, as the adapter's asynchronous operations return.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use crate::handler::BoxFuture;
 
 /// Where an acknowledgement's arguments are sent, for a broadcast with acknowledgements.
 pub type AckSink = mpsc::UnboundedSender<Args>;
@@ -65,11 +62,7 @@ pub struct BroadcastPacket {
 
 impl BroadcastPacket {
     pub(crate) fn new(nsp: Arc<str>, encoded: EncodedPacket) -> Result<BroadcastPacket, Error> {
-        let text = Frame::from_encoded_message(encoded.text.clone())
-            .map_err(|error| Error::Adapter(Box::new(error)))?;
-        let frames = std::iter::once(text)
-            .chain(encoded.attachments.iter().cloned().map(Frame::binary))
-            .collect();
+        let frames = encoded.frames()?.into();
         Ok(BroadcastPacket {
             nsp,
             encoded,

@@ -1,19 +1,23 @@
 //! Broadcast operators: `to`, `in`, `except`, `local`, `volatile`, `compress`, `timeout`, and
 //! what they end with (`emit`, `fetch_sockets`, `sockets_join`, …), with socket.io's exact
-//! recipients. Every terminal operation goes through the namespace's adapter.
+//! recipients. Every terminal operation goes through the namespace's [`Scope`].
+//!
+//! The same methods on [`Server`](crate::Server), [`Namespace`](crate::Namespace) and
+//! [`Socket`](crate::Socket) start an operator; they are written once, in the macros at the end
+//! of this file.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::mpsc;
 
-use crate::adapter::{BroadcastOptions, BroadcastPacket};
+use crate::adapter::BroadcastOptions;
 use crate::error::{Error, PartialAcks};
-use crate::namespace::Namespace;
-use crate::packet::encode_event;
 use crate::remote_socket::RemoteSocket;
 use crate::rooms::{IntoRooms, RoomError};
+use crate::scope::Scope;
 
 /// Who receives an operation, built by chaining (Node's `BroadcastOperator`).
 ///
@@ -26,17 +30,18 @@ use crate::rooms::{IntoRooms, RoomError};
 /// io.to("room1").to("room2").except("room3").emit("news", "hello").await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BroadcastOperator {
-    nsp: Namespace,
+    scope: Arc<Scope>,
     opts: BroadcastOptions,
     invalid: Option<RoomError>,
 }
 
 impl BroadcastOperator {
-    pub(crate) fn new(nsp: Namespace) -> BroadcastOperator {
+    /// Every socket of the scope's namespace.
+    pub(crate) fn new(scope: Arc<Scope>) -> BroadcastOperator {
         BroadcastOperator {
-            nsp,
+            scope,
             opts: BroadcastOptions::default(),
             invalid: None,
         }
@@ -116,10 +121,7 @@ impl BroadcastOperator {
 
     /// Sends an event to the targeted sockets: encoded once, queued to each.
     pub async fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), Error> {
-        let opts = self.checked()?;
-        let encoded = encode_event(self.nsp.name(), event, data, None)?;
-        let packet = BroadcastPacket::new(self.nsp.shared_name(), encoded)?;
-        self.nsp.adapter().broadcast(&packet, opts).await
+        self.scope.emit(self.checked()?, event, data).await
     }
 
     /// Sends an event asking every recipient for an acknowledgement, and collects the first
@@ -130,74 +132,137 @@ impl BroadcastOperator {
         event: &str,
         data: &T,
     ) -> Result<Vec<R>, PartialAcks<R>> {
-        let fail = |error: Error| PartialAcks {
+        let opts = self.checked().map_err(|error| PartialAcks {
             error,
             responses: Vec::new(),
-        };
-        let opts = self.checked().map_err(fail)?;
-        let timeout = opts
-            .flags
-            .timeout
-            .ok_or_else(|| fail(Error::AckWithoutTimeout))?;
-        let ack_id = self.nsp.next_ack_id();
-        let encoded =
-            encode_event(self.nsp.name(), event, data, Some(ack_id)).map_err(|e| fail(e.into()))?;
-        let packet = BroadcastPacket::new(self.nsp.shared_name(), encoded).map_err(fail)?;
-        let (sink, mut answers) = mpsc::unbounded_channel();
-        let deadline = tokio::time::Instant::now() + timeout;
-        let mut responses = Vec::new();
-        let collect = async {
-            let expected = self
-                .nsp
-                .adapter()
-                .broadcast_with_ack(&packet, ack_id, opts, sink)
-                .await?;
-            while responses.len() < expected {
-                let Some(args) = answers.recv().await else {
-                    return Err(Error::Disconnected);
-                };
-                responses.push(args.deserialize::<R>()?);
-            }
-            Ok(())
-        };
-        let outcome = tokio::time::timeout_at(deadline, collect).await;
-        match outcome {
-            Ok(Ok(())) => Ok(responses),
-            Ok(Err(error)) => Err(PartialAcks { error, responses }),
-            Err(_) => Err(PartialAcks {
-                error: Error::Timeout,
-                responses,
-            }),
-        }
+        })?;
+        self.scope.emit_with_ack(opts, event, data).await
     }
 
     /// Describes the targeted sockets, wherever they are connected.
     pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, Error> {
-        let opts = self.checked()?;
-        let found = self.nsp.adapter().fetch_sockets(opts).await?;
+        let found = self.scope.fetch_sockets(self.checked()?).await?;
         Ok(found
             .into_iter()
-            .map(|info| RemoteSocket::new(self.nsp.clone(), info))
+            .map(|info| RemoteSocket::new(self.scope.clone(), info))
             .collect())
     }
 
     /// Makes the targeted sockets join `rooms`.
     pub async fn sockets_join(&self, rooms: impl IntoRooms) -> Result<(), Error> {
         let opts = self.checked()?;
-        let rooms = rooms.into_rooms()?;
-        self.nsp.adapter().add_sockets(opts, &rooms).await
+        self.scope.sockets_join(opts, &rooms.into_rooms()?).await
     }
 
     /// Makes the targeted sockets leave `rooms`.
     pub async fn sockets_leave(&self, rooms: impl IntoRooms) -> Result<(), Error> {
         let opts = self.checked()?;
-        let rooms = rooms.into_rooms()?;
-        self.nsp.adapter().del_sockets(opts, &rooms).await
+        self.scope.sockets_leave(opts, &rooms.into_rooms()?).await
     }
 
     /// Disconnects the targeted sockets (`close`: their whole connections).
     pub async fn disconnect_sockets(&self, close: bool) -> Result<(), Error> {
-        let opts = self.checked()?;
-        self.nsp.adapter().disconnect_sockets(opts, close).await
+        self.scope.disconnect_sockets(self.checked()?, close).await
     }
 }
+
+impl fmt::Debug for BroadcastOperator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BroadcastOperator")
+            .field("nsp", &self.scope.name())
+            .field("opts", &self.opts)
+            .field("invalid", &self.invalid)
+            .finish()
+    }
+}
+
+/// `to`, `in_` and `except` for a type whose `broadcast()` starts an operator: on a server or
+/// a namespace every socket of the namespace, on a socket every other one.
+macro_rules! targeting_methods {
+    () => {
+        /// Narrows [`broadcast`](Self::broadcast) to the sockets in `rooms`: a room name, a
+        /// socket id (its own room), or a list of them. Chained calls add rooms: a socket in
+        /// several of them receives once. On a socket, the socket itself stays left out (Node's
+        /// `socket.to(room)`).
+        pub fn to(&self, rooms: impl $crate::IntoRooms) -> $crate::BroadcastOperator {
+            self.broadcast().to(rooms)
+        }
+
+        /// Same as `to` (Node's `in`).
+        pub fn in_(&self, rooms: impl $crate::IntoRooms) -> $crate::BroadcastOperator {
+            self.broadcast().to(rooms)
+        }
+
+        /// Leaves the sockets in `rooms` out of [`broadcast`](Self::broadcast)'s recipients.
+        pub fn except(&self, rooms: impl $crate::IntoRooms) -> $crate::BroadcastOperator {
+            self.broadcast().except(rooms)
+        }
+    };
+}
+pub(crate) use targeting_methods;
+
+/// The flags and the terminal operations of an operator over a whole namespace, for
+/// [`Server`](crate::Server) (its main namespace) and [`Namespace`](crate::Namespace).
+macro_rules! namespace_methods {
+    () => {
+        $crate::broadcast::targeting_methods!();
+
+        /// Only the sockets connected to this process (no cluster fan-out).
+        pub fn local(&self) -> $crate::BroadcastOperator {
+            self.broadcast().local()
+        }
+
+        /// Dropped for a client that cannot take the event right away, instead of queued.
+        pub fn volatile(&self) -> $crate::BroadcastOperator {
+            self.broadcast().volatile()
+        }
+
+        /// How long [`BroadcastOperator::emit_with_ack`]($crate::BroadcastOperator::emit_with_ack)
+        /// waits for acknowledgements.
+        pub fn timeout(&self, timeout: std::time::Duration) -> $crate::BroadcastOperator {
+            self.broadcast().timeout(timeout)
+        }
+
+        /// socket.io's `compress` flag, accepted for compatibility (compression is decided per
+        /// connection by the per-message-deflate threshold).
+        pub fn compress(&self, compress: bool) -> $crate::BroadcastOperator {
+            self.broadcast().compress(compress)
+        }
+
+        /// Sends an event to every socket of the namespace, across the cluster.
+        pub async fn emit<T: serde::Serialize + ?Sized>(
+            &self,
+            event: &str,
+            data: &T,
+        ) -> Result<(), $crate::Error> {
+            self.broadcast().emit(event, data).await
+        }
+
+        /// Describes every socket of the namespace, across the cluster.
+        pub async fn fetch_sockets(&self) -> Result<Vec<$crate::RemoteSocket>, $crate::Error> {
+            self.broadcast().fetch_sockets().await
+        }
+
+        /// Makes every socket of the namespace join `rooms`.
+        pub async fn sockets_join(
+            &self,
+            rooms: impl $crate::IntoRooms,
+        ) -> Result<(), $crate::Error> {
+            self.broadcast().sockets_join(rooms).await
+        }
+
+        /// Makes every socket of the namespace leave `rooms`.
+        pub async fn sockets_leave(
+            &self,
+            rooms: impl $crate::IntoRooms,
+        ) -> Result<(), $crate::Error> {
+            self.broadcast().sockets_leave(rooms).await
+        }
+
+        /// Disconnects every socket of the namespace (`close`: their whole connections).
+        pub async fn disconnect_sockets(&self, close: bool) -> Result<(), $crate::Error> {
+            self.broadcast().disconnect_sockets(close).await
+        }
+    };
+}
+pub(crate) use namespace_methods;

@@ -1,13 +1,27 @@
-//! The errors of the Socket.IO layer.
+//! The errors of the Socket.IO layer, and what each means for the caller.
+//!
+//! * [`Error`]: a server-side operation failed (emitting, joining, fetching, acknowledging…).
+//!   Each variant is one cause a caller can act on; the specific reasons it wraps
+//!   ([`RoomError`], [`EncodeError`], [`ArgsError`], [`ValueError`]) are also what the
+//!   lower-level functions that can only fail that way return.
+//! * [`PartialAcks`]: a broadcast with acknowledgements ended early; it carries the answers that
+//!   had arrived, as socket.io's `(err, responses)` does.
+//! * [`ConnectError`]: not a failure of the server but a refusal it sends: what middleware
+//!   returns to turn a connection away with a `connect_error`.
+//! * [`EventError`]: an event that did not reach its handler, or whose handler failed, as the
+//!   [`Socket::on_error`](crate::Socket::on_error) handlers receive it.
+//!
+//! Input from the network never becomes an `Error`: a malformed packet closes its connection
+//! with a logged reason.
 
 use std::fmt;
+use std::sync::Arc;
 
+use crate::handler::BoxError;
 use crate::packet::EncodeError;
 use crate::payload::ArgsError;
 use crate::rooms::RoomError;
-
-/// A boxed error from an adapter or a user hook.
-pub use roomcast_engineio::BoxError;
+use crate::value::ValueError;
 
 /// What can go wrong in a server-side operation.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +37,9 @@ pub enum Error {
     /// Received arguments do not fit the requested type.
     #[error(transparent)]
     InvalidPayload(#[from] ArgsError),
+    /// The socket's `data` could not be converted to or from the requested type.
+    #[error("socket data: {0}")]
+    Data(#[from] ValueError),
     /// The socket is not connected (any more).
     #[error("the socket is disconnected")]
     Disconnected,
@@ -35,7 +52,7 @@ pub enum Error {
     /// Broadcasting with an acknowledgement needs a timeout (`.timeout(d)`), as in socket.io.
     #[error("broadcast acknowledgements need a timeout: call .timeout() first")]
     AckWithoutTimeout,
-    /// The adapter failed (for instance a Redis error).
+    /// The adapter failed to reach the other servers (for instance a Redis error).
     #[error("adapter error: {0}")]
     Adapter(#[source] BoxError),
 }
@@ -128,4 +145,34 @@ impl<E: std::error::Error> From<E> for ConnectError {
     fn from(error: E) -> ConnectError {
         ConnectError::new(error.to_string())
     }
+}
+
+/// An incoming event that did not reach its handler, or whose handler failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventError {
+    /// A packet middleware (`socket.use_`) refused it.
+    #[error("event {event:?} refused: {message}")]
+    Refused {
+        /// The event name.
+        event: String,
+        /// The middleware's message.
+        message: String,
+    },
+    /// The arguments do not fit the handler's parameters.
+    #[error("event {event:?}: {error}")]
+    InvalidPayload {
+        /// The event name.
+        event: String,
+        /// What did not fit.
+        error: ArgsError,
+    },
+    /// The handler returned an error.
+    #[error("event {event:?}: handler failed: {error}")]
+    Failed {
+        /// The event name.
+        event: String,
+        /// The handler's error.
+        error: Arc<dyn std::error::Error + Send + Sync>,
+    },
 }

@@ -1,24 +1,34 @@
 //! Namespaces: isolated channels on one connection, each with its own sockets, rooms,
 //! middleware and handlers.
+//!
+//! `namespace.rs` and `socket.rs` name each other, as Node's API does (`nsp.sockets`,
+//! `socket.nsp`); see `socket.rs`.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use parking_lot::RwLock;
 use roomcast_engineio::{IdHasher, Sid};
 use serde::Serialize;
 
 use crate::adapter::{Adapter, LocalSocket};
-use crate::broadcast::BroadcastOperator;
+use crate::broadcast::{namespace_methods, BroadcastOperator};
 use crate::error::{ConnectError, Error};
-use crate::handler::{ConnectHandler, Middleware};
-use crate::remote_socket::RemoteSocket;
-use crate::rooms::{IntoRooms, Room};
+use crate::handler::{erase, BoxFuture, ErasedHandler, Handler};
+use crate::payload::to_arg_values;
+use crate::rooms::Room;
+use crate::scope::Scope;
 use crate::socket::Socket;
+
+/// A connect handler, its parameter types erased: its context is the new socket.
+pub(crate) type ConnectHandler = Arc<dyn ErasedHandler<Socket>>;
+
+/// Namespace middleware: `|socket: Socket| async move { Ok(()) }`, refusing the connection
+/// with a [`ConnectError`].
+pub(crate) type Middleware =
+    Arc<dyn Fn(Socket) -> BoxFuture<'static, Result<(), ConnectError>> + Send + Sync>;
 
 /// A namespace (Node's `io.of(name)`). Cheap to clone.
 ///
@@ -43,54 +53,53 @@ pub struct Namespace {
 }
 
 struct NamespaceInner {
-    name: Arc<str>,
-    adapter: Arc<dyn Adapter>,
+    scope: Arc<Scope>,
     sockets: RwLock<HashMap<Sid, Socket, IdHasher>>,
     middleware: RwLock<Vec<Middleware>>,
     connect_handlers: RwLock<Vec<ConnectHandler>>,
-    /// One acknowledgement id counter per namespace, shared by its sockets and broadcasts.
-    ack_ids: AtomicU64,
 }
 
 impl Namespace {
     pub(crate) fn new(name: Arc<str>, adapter: Arc<dyn Adapter>) -> Namespace {
         Namespace {
             inner: Arc::new(NamespaceInner {
-                name,
-                adapter,
+                scope: Arc::new(Scope::new(name, adapter)),
                 sockets: RwLock::new(HashMap::default()),
                 middleware: RwLock::new(Vec::new()),
                 connect_handlers: RwLock::new(Vec::new()),
-                ack_ids: AtomicU64::new(0),
             }),
         }
     }
 
     /// The name, e.g. `/chat`.
     pub fn name(&self) -> &str {
-        &self.inner.name
+        self.inner.scope.name()
     }
 
     /// The name, shared.
-    pub(crate) fn shared_name(&self) -> Arc<str> {
-        self.inner.name.clone()
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
+        self.inner.scope.shared_name()
     }
 
     /// The adapter holding this namespace's rooms.
     pub fn adapter(&self) -> &Arc<dyn Adapter> {
-        &self.inner.adapter
+        self.inner.scope.adapter()
     }
 
-    /// Registers a handler for each socket that connects.
-    pub fn on_connect<F, Fut>(&self, handler: F)
+    /// A fresh acknowledgement id (one counter per namespace, as in socket.io).
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.inner.scope.next_ack_id()
+    }
+
+    /// Registers a handler for each socket that connects: an async closure or `async fn` whose
+    /// parameters are any of [`Socket`] and [`Namespace`], returning `()` or `Result<(), E>`
+    /// (an error is logged).
+    pub fn on_connect<H, T>(&self, handler: H)
     where
-        F: Fn(Socket) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        H: Handler<Socket, T>,
+        T: 'static,
     {
-        self.inner
-            .connect_handlers
-            .write()
-            .push(Arc::new(move |socket| Box::pin(handler(socket))));
+        self.inner.connect_handlers.write().push(erase(handler));
     }
 
     /// Adds middleware: it runs, in order of registration, for every connection attempt, and
@@ -103,9 +112,10 @@ impl Namespace {
         self.inner
             .middleware
             .write()
-            .push(Arc::new(move |socket| Box::pin(middleware(socket))));
+            .push(middleware_of(middleware));
     }
 
+    /// Takes on the middleware and connect handlers of a dynamic namespace's template.
     pub(crate) fn copy_handlers_from(
         &self,
         middleware: &[Middleware],
@@ -129,21 +139,17 @@ impl Namespace {
         self.inner.connect_handlers.read().clone()
     }
 
-    pub(crate) fn next_ack_id(&self) -> u64 {
-        self.inner.ack_ids.fetch_add(1, Ordering::Relaxed)
-    }
-
     pub(crate) fn add_socket(&self, socket: Socket) {
         self.inner
             .sockets
             .write()
             .insert(socket.id(), socket.clone());
         let local: Arc<dyn LocalSocket> = Arc::new(socket);
-        self.inner.adapter.add_socket(local);
+        self.adapter().add_socket(local);
     }
 
     pub(crate) fn remove_socket(&self, id: Sid) {
-        self.inner.adapter.remove_socket(id);
+        self.adapter().remove_socket(id);
         self.inner.sockets.write().remove(&id);
     }
 
@@ -166,8 +172,7 @@ impl Namespace {
     pub fn rooms(&self) -> Vec<Room> {
         let sockets = self.inner.sockets.read();
         let mut rooms: Vec<Room> = self
-            .inner
-            .adapter
+            .adapter()
             .local_rooms()
             .into_iter()
             .filter(|room| Sid::parse(room.as_str()).is_none_or(|id| !sockets.contains_key(&id)))
@@ -178,7 +183,7 @@ impl Namespace {
 
     /// How many sockets of this process are in `room`.
     pub fn room_size(&self, room: &Room) -> usize {
-        self.inner.adapter.local_room_size(room)
+        self.adapter().local_room_size(room)
     }
 
     /// Whether `room` has members in this process.
@@ -188,68 +193,15 @@ impl Namespace {
 
     /// Every room of the namespace across the cluster (through the adapter).
     pub async fn all_rooms(&self) -> Result<Vec<Room>, Error> {
-        self.inner.adapter.all_rooms().await
+        self.adapter().all_rooms().await
     }
 
-    /// An operator for the whole namespace.
+    /// An operator for every socket of the namespace.
     pub fn broadcast(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.clone())
+        BroadcastOperator::new(self.inner.scope.clone())
     }
 
-    /// Targets the sockets in `rooms` (chain for a union).
-    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.broadcast().to(rooms)
-    }
-
-    /// Same as [`Namespace::to`].
-    pub fn in_(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.broadcast().to(rooms)
-    }
-
-    /// Leaves out the sockets in `rooms`.
-    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.broadcast().except(rooms)
-    }
-
-    /// Only this process's sockets.
-    pub fn local(&self) -> BroadcastOperator {
-        self.broadcast().local()
-    }
-
-    /// Dropped for clients that cannot take it right away.
-    pub fn volatile(&self) -> BroadcastOperator {
-        self.broadcast().volatile()
-    }
-
-    /// Acknowledgements within `timeout`.
-    pub fn timeout(&self, timeout: Duration) -> BroadcastOperator {
-        self.broadcast().timeout(timeout)
-    }
-
-    /// Sends an event to every socket of the namespace.
-    pub async fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), Error> {
-        self.broadcast().emit(event, data).await
-    }
-
-    /// Every socket of the namespace, across the cluster.
-    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, Error> {
-        self.broadcast().fetch_sockets().await
-    }
-
-    /// Makes every socket of the namespace join `rooms`.
-    pub async fn sockets_join(&self, rooms: impl IntoRooms) -> Result<(), Error> {
-        self.broadcast().sockets_join(rooms).await
-    }
-
-    /// Makes every socket of the namespace leave `rooms`.
-    pub async fn sockets_leave(&self, rooms: impl IntoRooms) -> Result<(), Error> {
-        self.broadcast().sockets_leave(rooms).await
-    }
-
-    /// Disconnects every socket of the namespace.
-    pub async fn disconnect_sockets(&self, close: bool) -> Result<(), Error> {
-        self.broadcast().disconnect_sockets(close).await
-    }
+    namespace_methods!();
 
     /// Sends an event to the other servers of the cluster; with the in-memory adapter there
     /// are none, and nothing happens.
@@ -258,10 +210,18 @@ impl Namespace {
         event: &str,
         data: &T,
     ) -> Result<(), Error> {
-        let args =
-            crate::payload::to_arg_values(data).map_err(|error| Error::Adapter(Box::new(error)))?;
-        self.inner.adapter.server_side_emit(event, &args).await
+        let args = to_arg_values(data).map_err(crate::packet::EncodeError::from)?;
+        self.adapter().server_side_emit(event, &args).await
     }
+}
+
+/// Boxes a middleware closure.
+pub(crate) fn middleware_of<F, Fut>(middleware: F) -> Middleware
+where
+    F: Fn(Socket) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+{
+    Arc::new(move |socket| Box::pin(middleware(socket)))
 }
 
 impl fmt::Debug for Namespace {

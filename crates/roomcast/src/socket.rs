@@ -1,9 +1,14 @@
-//! A socket: one client's connection to one namespace.
+//! A socket: one client's connection to one namespace. Its handlers, how a received event
+//! reaches them (and their acknowledgement goes back out), its rooms, and how it ends.
+//!
+//! `socket.rs` and `namespace.rs` name each other, as Node's API does: a socket belongs to its
+//! namespace (`socket.nsp`), and a namespace lists its sockets (`nsp.sockets`) and runs their
+//! connect handlers. Everything else each of them uses lies below both.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,77 +21,20 @@ use tokio::sync::oneshot;
 
 use crate::ack::{AckSender, PendingAck};
 use crate::adapter::{AckSink, LocalSocket};
-use crate::broadcast::BroadcastOperator;
-use crate::client::Client;
-use crate::error::Error;
+use crate::broadcast::{targeting_methods, BroadcastOperator};
+use crate::connection::Connection;
+use crate::disconnect::DisconnectReason;
+use crate::error::{Error, EventError};
 use crate::handler::{
-    run_inline, AnyHandler, BoxFuture, DisconnectHandler, Erased, ErasedEventHandler, ErrorHandler,
-    EventError, EventHandler, PacketMiddleware,
+    erase, run_inline, spawn_inline, BoxError, BoxFuture, ErasedHandler, FromContext, Handler,
 };
 use crate::handshake::Handshake;
 use crate::namespace::Namespace;
-use crate::packet::{encode_disconnect, encode_event, EncodedPacket, Event};
-use crate::payload::Args;
+use crate::outbox::Outbox;
+use crate::packet::Event;
+use crate::payload::{Args, ArgsError};
 use crate::rooms::{IntoRooms, Room};
 use crate::value::{self, Value};
-
-/// Why a socket was disconnected, with socket.io's wording ([`DisconnectReason::as_str`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DisconnectReason {
-    /// The client disconnected the socket (`socket.disconnect()` on the client).
-    ClientNamespaceDisconnect,
-    /// The server disconnected the socket ([`Socket::disconnect`], `disconnectSockets`).
-    ServerNamespaceDisconnect,
-    /// The connection was closed by the client or the network.
-    TransportClose,
-    /// The connection failed.
-    TransportError,
-    /// The client stopped answering pings.
-    PingTimeout,
-    /// The client sent something that is not Socket.IO.
-    ParseError,
-    /// The server closed the connection.
-    ForcedClose,
-    /// The server is shutting down.
-    ServerShuttingDown,
-}
-
-impl DisconnectReason {
-    /// socket.io's name for the reason, e.g. `"client namespace disconnect"`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
-            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
-            DisconnectReason::TransportClose => "transport close",
-            DisconnectReason::TransportError => "transport error",
-            DisconnectReason::PingTimeout => "ping timeout",
-            DisconnectReason::ParseError => "parse error",
-            DisconnectReason::ForcedClose => "forced close",
-            DisconnectReason::ServerShuttingDown => "server shutting down",
-        }
-    }
-}
-
-impl fmt::Display for DisconnectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<roomcast_engineio::CloseReason> for DisconnectReason {
-    fn from(reason: roomcast_engineio::CloseReason) -> Self {
-        use roomcast_engineio::CloseReason::*;
-        match reason {
-            TransportClose => DisconnectReason::TransportClose,
-            PingTimeout => DisconnectReason::PingTimeout,
-            ForcedClose => DisconnectReason::ForcedClose,
-            ParseError => DisconnectReason::ParseError,
-            ServerShuttingDown => DisconnectReason::ServerShuttingDown,
-            _ => DisconnectReason::TransportError,
-        }
-    }
-}
 
 /// A client's socket in one namespace (Node's `socket`). Cheap to clone.
 ///
@@ -112,9 +60,11 @@ pub struct Socket {
 struct SocketInner {
     id: Sid,
     nsp: Namespace,
-    client: Client,
-    /// The connection, held here too: a broadcast reaches it in one step from the room index.
-    conn: roomcast_engineio::Socket,
+    /// The connection and this socket's namespace name: a broadcast reaches the connection in
+    /// one step from the room index.
+    outbox: Outbox,
+    /// The connection's other sockets.
+    connection: Arc<Connection<Socket>>,
     handshake: Handshake,
     connected: AtomicBool,
     handlers: RwLock<Handlers>,
@@ -124,10 +74,23 @@ struct SocketInner {
     early: Mutex<Option<Vec<Event>>>,
 }
 
+/// An event handler, its parameter types erased.
+type EventHandlerFn = Arc<dyn ErasedHandler<EventContext>>;
+/// Sees every incoming event: `|socket, event, args| async move { .. }`.
+type AnyHandler = Arc<dyn Fn(Socket, String, Args) -> BoxFuture<'static, ()> + Send + Sync>;
+/// Incoming-packet middleware; an `Err` stops the event and goes to the error handlers.
+type PacketMiddleware =
+    Arc<dyn Fn(Socket, String, Args) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+/// Receives the events that did not reach their handler, or whose handler failed.
+type ErrorHandler = Arc<dyn Fn(Socket, EventError) -> BoxFuture<'static, ()> + Send + Sync>;
+/// Runs on `disconnecting` and `disconnect`.
+type DisconnectHandler =
+    Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture<'static, ()> + Send + Sync>;
+
 #[derive(Default)]
 struct Handlers {
     /// Looked up by the names clients send, but only the server adds keys: a fast hash is safe.
-    events: HashMap<Box<str>, Arc<dyn ErasedEventHandler>, IdHasher>,
+    events: HashMap<Box<str>, EventHandlerFn, IdHasher>,
     any: Vec<AnyHandler>,
     packet_middleware: Vec<PacketMiddleware>,
     errors: Vec<ErrorHandler>,
@@ -136,13 +99,17 @@ struct Handlers {
 }
 
 impl Socket {
-    pub(crate) fn new(nsp: Namespace, client: Client, handshake: Handshake) -> Socket {
+    pub(crate) fn new(
+        nsp: Namespace,
+        connection: Arc<Connection<Socket>>,
+        handshake: Handshake,
+    ) -> Socket {
         Socket {
             inner: Arc::new(SocketInner {
                 id: Sid::new(),
+                outbox: Outbox::new(connection.conn().clone(), nsp.shared_name().clone()),
                 nsp,
-                conn: client.conn().clone(),
-                client,
+                connection,
                 handshake,
                 connected: AtomicBool::new(false),
                 handlers: RwLock::new(Handlers::default()),
@@ -185,7 +152,7 @@ impl Socket {
 
     /// The transport of the underlying connection.
     pub fn transport(&self) -> TransportKind {
-        self.inner.client.transport()
+        self.inner.outbox.conn().transport()
     }
 
     /// The socket's rooms, its own id-room included, sorted.
@@ -212,8 +179,10 @@ impl Socket {
 
     /// Sends an event to this socket only: a tuple is several arguments, `()` none.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), Error> {
-        let encoded = encode_event(self.ns(), event, data, None)?;
-        self.send_encoded(encoded)
+        if !self.connected() {
+            return Err(Error::Disconnected);
+        }
+        self.inner.outbox.emit(event, data, None)
     }
 
     /// Sends an event and waits for the client's acknowledgement, read as `R` (a tuple for
@@ -241,49 +210,55 @@ impl Socket {
         event: &str,
         data: &T,
     ) -> Result<oneshot::Receiver<Args>, Error> {
+        if !self.connected() {
+            return Err(Error::Disconnected);
+        }
         let id = self.inner.nsp.next_ack_id();
-        let encoded = encode_event(self.ns(), event, data, Some(id))?;
         let (sender, receiver) = oneshot::channel();
         self.inner.acks.lock().insert(id, PendingAck::One(sender));
-        if let Err(error) = self.send_encoded(encoded) {
+        if let Err(error) = self.inner.outbox.emit(event, data, Some(id)) {
             self.inner.acks.lock().remove(&id);
             return Err(error);
         }
         Ok(receiver)
     }
 
-    /// Broadcasts to `rooms`, this socket excluded (Node's `socket.to(room)`).
-    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.broadcast().to(rooms)
-    }
-
-    /// Same as [`Socket::to`].
-    pub fn in_(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.to(rooms)
-    }
-
-    /// Broadcasts to everyone but `rooms` and this socket.
-    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.broadcast().except(rooms)
-    }
+    targeting_methods!();
 
     /// Broadcasts to every socket of the namespace but this one (Node's `socket.broadcast`).
     pub fn broadcast(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.inner.nsp.clone()).except(self.id())
+        self.inner.nsp.broadcast().except(self.id())
     }
 
-    /// Registers the handler of an event. See [`EventHandler`] for the accepted shapes.
-    pub fn on<H, M>(&self, event: impl Into<Box<str>>, handler: H)
+    /// Registers the handler of an event: an async closure or `async fn` whose parameters are,
+    /// in any order, any of [`Socket`], [`AckSender`] (the client's callback; sending on it does
+    /// nothing when the client asked for none), [`Namespace`], and the event's arguments as
+    /// any deserializable type (a tuple takes them positionally, `()` none, any other type the
+    /// first one; [`Args`] takes them as they came). It returns `()` or `Result<(), E>`: an error
+    /// goes to the [`Socket::on_error`] handlers, or is logged with the event name.
+    ///
+    /// ```no_run
+    /// # use roomcast::{AckSender, Socket};
+    /// # fn register(socket: &Socket) {
+    /// #[derive(serde::Deserialize)]
+    /// struct Move { x: i32, y: i32 }
+    ///
+    /// socket.on("move", |socket: Socket, m: Move| async move {
+    ///     socket.to("game").emit("moved", &(m.x, m.y)).await
+    /// });
+    /// socket.on("ping", |ack: AckSender| async move { ack.send("pong") });
+    /// # }
+    /// ```
+    pub fn on<H, T>(&self, event: impl Into<Box<str>>, handler: H)
     where
-        H: EventHandler<M>,
-        M: 'static,
+        H: Handler<EventContext, T>,
+        T: 'static,
     {
-        let handler: Arc<dyn ErasedEventHandler> = Arc::new(Erased(handler, PhantomData));
         self.inner
             .handlers
             .write()
             .events
-            .insert(event.into(), handler);
+            .insert(event.into(), erase(handler));
     }
 
     /// Removes the handler of an event.
@@ -369,14 +344,18 @@ impl Socket {
     /// (every namespace of this client).
     pub fn disconnect(&self, close: bool) {
         if close {
-            self.inner.client.disconnect_all();
+            let connection = &self.inner.connection;
+            for socket in connection.sockets() {
+                socket.disconnect(false);
+            }
+            connection.conn().close();
             return;
         }
         if !self.connected() {
             return;
         }
-        if let Ok(encoded) = encode_disconnect(self.ns()) {
-            let _ = self.send_encoded(encoded);
+        if let Err(error) = self.inner.outbox.disconnect() {
+            tracing::debug!(socket = %self.id(), %error, "DISCONNECT not sent");
         }
         self.close(DisconnectReason::ServerNamespaceDisconnect);
     }
@@ -384,21 +363,14 @@ impl Socket {
     /// The socket's data (Node's `socket.data`), read as `T`.
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, Error> {
         let data = self.inner.data.lock().clone();
-        value::from_value(data).map_err(|error| Error::Adapter(Box::new(error)))
+        Ok(value::from_value(data)?)
     }
 
     /// Replaces the socket's data; it travels with `fetch_sockets` answers.
     pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), Error> {
-        let data = value::to_value(data).map_err(|error| Error::Adapter(Box::new(error)))?;
+        let data = value::to_value(data)?;
         *self.inner.data.lock() = data;
         Ok(())
-    }
-
-    pub(crate) fn send_encoded(&self, encoded: EncodedPacket) -> Result<(), Error> {
-        if !self.connected() {
-            return Err(Error::Disconnected);
-        }
-        self.inner.client.send(encoded)
     }
 
     /// The socket is now connected: registered in its namespace and its own room.
@@ -448,14 +420,15 @@ impl Socket {
                 handlers.events.get(name.as_str()).cloned(),
             )
         };
-        let socket = self.clone();
         if middleware.is_empty() {
-            if let Some(handler) = socket.start_handlers(name, ack_id, args, &any, handler) {
-                run_inline(handler);
+            if let Some(handler) = self.start_handlers(&name, ack_id, args, &any, handler) {
+                let socket = self.clone();
+                run_inline(handler, move |outcome| socket.check(name, outcome));
             }
             return;
         }
-        run_inline(Box::pin(async move {
+        let socket = self.clone();
+        spawn_inline(Box::pin(async move {
             for middleware in middleware {
                 if let Err(message) = middleware(socket.clone(), name.clone(), args.clone()).await {
                     socket.report(EventError::Refused {
@@ -465,8 +438,9 @@ impl Socket {
                     return;
                 }
             }
-            if let Some(handler) = socket.start_handlers(name, ack_id, args, &any, handler) {
-                handler.await;
+            if let Some(handler) = socket.start_handlers(&name, ack_id, args, &any, handler) {
+                let outcome = handler.await;
+                socket.check(name, outcome);
             }
         }));
     }
@@ -475,22 +449,40 @@ impl Socket {
     /// there is none, or when the arguments do not fit it, which is reported).
     fn start_handlers(
         &self,
-        name: String,
+        name: &str,
         ack_id: Option<u64>,
         args: Args,
         any: &[AnyHandler],
-        handler: Option<Arc<dyn ErasedEventHandler>>,
-    ) -> Option<BoxFuture<()>> {
+        handler: Option<EventHandlerFn>,
+    ) -> Option<BoxFuture<'static, Result<(), BoxError>>> {
         for any in any {
-            run_inline(any(self.clone(), name.clone(), args.clone()));
+            spawn_inline(any(self.clone(), name.to_owned(), args.clone()));
         }
         let handler = handler?;
-        match handler.call(self.clone(), args, AckSender::new(self, ack_id)) {
+        let ctx = EventContext {
+            socket: self.clone(),
+            args,
+            ack: ack_id.map(|id| AckSender::new(self.inner.outbox.clone(), id)),
+        };
+        match handler.call(ctx) {
             Ok(future) => Some(future),
             Err(error) => {
-                self.report(EventError::InvalidPayload { event: name, error });
+                self.report(EventError::InvalidPayload {
+                    event: name.to_owned(),
+                    error,
+                });
                 None
             }
+        }
+    }
+
+    /// Reports the error an event handler returned.
+    fn check(&self, event: String, outcome: Result<(), BoxError>) {
+        if let Err(error) = outcome {
+            self.report(EventError::Failed {
+                event,
+                error: Arc::from(error),
+            });
         }
     }
 
@@ -500,7 +492,7 @@ impl Socket {
             tracing::warn!(socket = %self.id(), nsp = self.ns(), %error, "event not handled");
         }
         for handler in handlers {
-            run_inline(handler(self.clone(), error.clone()));
+            spawn_inline(handler(self.clone(), error.clone()));
         }
     }
 
@@ -520,14 +512,14 @@ impl Socket {
         if !self.inner.connected.swap(false, Ordering::AcqRel) {
             return;
         }
-        self.inner.client.forget(self.ns());
+        self.inner.connection.forget(self.ns());
         let (disconnecting, disconnect) = {
             let handlers = self.inner.handlers.read();
             (handlers.disconnecting.clone(), handlers.disconnect.clone())
         };
         tracing::debug!(socket = %self.id(), nsp = self.ns(), %reason, "socket disconnected");
         let socket = self.clone();
-        run_inline(Box::pin(async move {
+        spawn_inline(Box::pin(async move {
             for handler in disconnecting {
                 handler(socket.clone(), reason).await;
             }
@@ -535,7 +527,7 @@ impl Socket {
             // Dropping the pending acknowledgements tells their waiters.
             socket.inner.acks.lock().clear();
             for handler in disconnect {
-                run_inline(handler(socket.clone(), reason));
+                spawn_inline(handler(socket.clone(), reason));
             }
         }));
     }
@@ -556,7 +548,7 @@ impl LocalSocket for Socket {
     }
 
     fn deliver(&self, frames: &[Frame], volatile: bool) {
-        let conn = &self.inner.conn;
+        let conn = self.inner.outbox.conn();
         if volatile {
             conn.send_volatile(frames);
         } else if let Err(error) = conn.send_all(frames) {
@@ -609,5 +601,72 @@ impl TimedSocket<'_> {
             Ok(Err(_)) => Err(Error::Disconnected),
             Err(_) => Err(Error::Timeout),
         }
+    }
+}
+
+/// What an event handler is called with: the socket, the event's arguments, and the client's
+/// acknowledgement callback. The handler's parameters are taken out of it (see
+/// [`FromContext`]).
+pub struct EventContext {
+    socket: Socket,
+    args: Args,
+    ack: Option<AckSender>,
+}
+
+impl fmt::Debug for EventContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventContext")
+            .field("socket", &self.socket)
+            .field("args", &self.args)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FromContext<EventContext> for Socket {
+    fn from_context(ctx: &mut EventContext) -> Result<Socket, ArgsError> {
+        Ok(ctx.socket.clone())
+    }
+}
+
+impl FromContext<EventContext> for Namespace {
+    fn from_context(ctx: &mut EventContext) -> Result<Namespace, ArgsError> {
+        Ok(ctx.socket.namespace().clone())
+    }
+}
+
+impl FromContext<EventContext> for AckSender {
+    fn from_context(ctx: &mut EventContext) -> Result<AckSender, ArgsError> {
+        Ok(ctx.ack.take().unwrap_or_else(AckSender::none))
+    }
+}
+
+/// The event's arguments, read as the parameter's type; an [`Args`] parameter takes them as
+/// they came, without a round trip through serde.
+impl<T: DeserializeOwned + 'static> FromContext<EventContext> for T {
+    fn from_context(ctx: &mut EventContext) -> Result<T, ArgsError> {
+        let mut slot = Some(std::mem::take(&mut ctx.args));
+        if let Some(args) = (&mut slot as &mut dyn Any)
+            .downcast_mut::<Option<T>>()
+            .and_then(Option::take)
+        {
+            return Ok(args);
+        }
+        let args = slot.unwrap_or_default();
+        let read = args.deserialize();
+        ctx.args = args;
+        read
+    }
+}
+
+/// Connect handlers take the new socket, or its namespace.
+impl FromContext<Socket> for Socket {
+    fn from_context(socket: &mut Socket) -> Result<Socket, ArgsError> {
+        Ok(socket.clone())
+    }
+}
+
+impl FromContext<Socket> for Namespace {
+    fn from_context(socket: &mut Socket) -> Result<Namespace, ArgsError> {
+        Ok(socket.namespace().clone())
     }
 }

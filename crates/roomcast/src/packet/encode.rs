@@ -4,10 +4,12 @@
 use std::cell::Cell;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use roomcast_engineio::{Frame, InvalidFrame};
 use serde::Serialize;
 
 use super::types::{is_reserved_event, Packet, PacketData, PacketType, RawJson};
 use crate::payload;
+use crate::value::ValueError;
 
 /// An encoded packet: the Engine.IO text message and the binary messages to
 /// send right after it, in order.
@@ -35,6 +37,20 @@ impl EncodedPacket {
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.text).unwrap_or_default()
     }
+
+    /// The text message as an Engine.IO frame.
+    pub fn text_frame(&self) -> Result<Frame, EncodeError> {
+        Ok(Frame::from_encoded_message(self.text.clone())?)
+    }
+
+    /// Every frame of the packet, in order: the text message, then one binary message per
+    /// attachment.
+    pub fn frames(&self) -> Result<Vec<Frame>, EncodeError> {
+        let mut frames = Vec::with_capacity(1 + self.attachments.len());
+        frames.push(self.text_frame()?);
+        frames.extend(self.attachments.iter().cloned().map(Frame::binary));
+        Ok(frames)
+    }
 }
 
 /// Encoding a packet failed.
@@ -50,6 +66,12 @@ pub enum EncodeError {
     /// The payload could not be serialized to JSON.
     #[error("cannot serialize the payload: {0}")]
     Serialize(#[from] serde_json::Error),
+    /// The payload could not be converted into values (binary kept), for the adapter.
+    #[error("cannot convert the payload: {0}")]
+    Convert(#[from] ValueError),
+    /// The encoder's output is not an Engine.IO text message (it always is).
+    #[error("encoded packet is not an Engine.IO message: {0}")]
+    Frame(#[from] InvalidFrame),
 }
 
 /// The namespace as written on the wire: `None` for the root namespace.

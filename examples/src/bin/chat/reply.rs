@@ -30,6 +30,7 @@ pub async fn invalid_payload(socket: Socket, event_error: EventError) {
             error.received()
         ),
         EventError::Refused { message, .. } => message.clone(),
+        other => other.to_string(),
     };
     error(&socket, message);
 }

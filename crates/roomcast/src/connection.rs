@@ -1,0 +1,95 @@
+//! The sockets of one connection, by namespace: where each namespace the client asked for
+//! stands, connecting or connected.
+//!
+//! Generic over the socket type so that this file sits below `socket.rs`, which both uses it (a
+//! disconnected socket frees its namespace; `disconnect(true)` reaches its siblings) and is what
+//! it holds; `client.rs` routes packets with it.
+
+use std::collections::HashMap;
+
+use parking_lot::Mutex;
+use roomcast_engineio::Socket as EngineSocket;
+
+/// A connection and its sockets.
+pub(crate) struct Connection<S> {
+    conn: EngineSocket,
+    /// Keyed by names the client sends: std's keyed hasher.
+    slots: Mutex<HashMap<String, Slot<S>>>,
+}
+
+/// Where a namespace of a connection stands.
+pub(crate) enum Slot<S> {
+    /// CONNECT received; the namespace's middleware is running.
+    Connecting,
+    /// The socket is connected.
+    Connected(S),
+}
+
+impl<S: Clone> Connection<S> {
+    pub(crate) fn new(conn: EngineSocket) -> Connection<S> {
+        Connection {
+            conn,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The Engine.IO connection.
+    pub(crate) fn conn(&self) -> &EngineSocket {
+        &self.conn
+    }
+
+    /// Where the namespace stands (`None`: never asked for, or freed).
+    pub(crate) fn slot(&self, nsp: &str) -> Option<Slot<S>> {
+        self.slots.lock().get(nsp).map(|slot| match slot {
+            Slot::Connecting => Slot::Connecting,
+            Slot::Connected(socket) => Slot::Connected(socket.clone()),
+        })
+    }
+
+    /// A CONNECT for the namespace arrived: it is connecting.
+    pub(crate) fn begin(&self, nsp: &str) {
+        self.slots.lock().insert(nsp.to_owned(), Slot::Connecting);
+    }
+
+    /// The namespace's socket is accepted; `false` (and nothing recorded) when the connection
+    /// closed or the attempt was abandoned meanwhile.
+    pub(crate) fn complete(&self, nsp: &str, socket: S) -> bool {
+        let mut slots = self.slots.lock();
+        match slots.get_mut(nsp) {
+            Some(slot @ Slot::Connecting) if !self.conn.is_closed() => {
+                *slot = Slot::Connected(socket);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The namespace is free again: a new CONNECT for it may come.
+    pub(crate) fn forget(&self, nsp: &str) {
+        self.slots.lock().remove(nsp);
+    }
+
+    /// The connected sockets.
+    pub(crate) fn sockets(&self) -> Vec<S> {
+        self.slots
+            .lock()
+            .values()
+            .filter_map(|slot| match slot {
+                Slot::Connected(socket) => Some(socket.clone()),
+                Slot::Connecting => None,
+            })
+            .collect()
+    }
+
+    /// Frees every namespace, returning the sockets that were connected.
+    pub(crate) fn drain(&self) -> Vec<S> {
+        self.slots
+            .lock()
+            .drain()
+            .filter_map(|(_, slot)| match slot {
+                Slot::Connected(socket) => Some(socket),
+                Slot::Connecting => None,
+            })
+            .collect()
+    }
+}

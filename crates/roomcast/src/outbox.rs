@@ -1,0 +1,56 @@
+//! What a socket sends through: its connection, and the namespace its packets name. Sockets
+//! emit and acknowledgements answer through it, down to the connection's queue.
+
+use std::sync::Arc;
+
+use roomcast_engineio::Socket as Connection;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::packet::{encode_ack, encode_disconnect, encode_event, EncodedPacket};
+
+/// A socket's way out: cheap to clone (two reference counts).
+#[derive(Clone)]
+pub(crate) struct Outbox {
+    conn: Connection,
+    nsp: Arc<str>,
+}
+
+impl Outbox {
+    pub(crate) fn new(conn: Connection, nsp: Arc<str>) -> Outbox {
+        Outbox { conn, nsp }
+    }
+
+    /// The connection.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Queues an encoded packet, its attachments right after it.
+    pub(crate) fn send(&self, encoded: EncodedPacket) -> Result<(), Error> {
+        if encoded.attachments.is_empty() {
+            return Ok(self.conn.send(encoded.text_frame()?)?);
+        }
+        Ok(self.conn.send_all(&encoded.frames()?)?)
+    }
+
+    /// Sends an event, asking for an acknowledgement with `ack_id`.
+    pub(crate) fn emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        ack_id: Option<u64>,
+    ) -> Result<(), Error> {
+        self.send(encode_event(&self.nsp, event, data, ack_id)?)
+    }
+
+    /// Answers the client's event `id`.
+    pub(crate) fn ack<T: Serialize + ?Sized>(&self, id: u64, data: &T) -> Result<(), Error> {
+        self.send(encode_ack(&self.nsp, id, data)?)
+    }
+
+    /// Tells the client its socket in this namespace is disconnected.
+    pub(crate) fn disconnect(&self) -> Result<(), Error> {
+        self.send(encode_disconnect(&self.nsp)?)
+    }
+}

@@ -1,0 +1,146 @@
+//! A namespace as the operations on its sockets see it: its name, its adapter and its
+//! acknowledgement ids, and every operation that targets sockets by [`BroadcastOptions`]
+//! (emit, emit with acknowledgements, fetch, join, leave, disconnect). Operators, sockets and
+//! remote sockets all act through a scope; it is the only way to the adapter.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::adapter::{Adapter, BroadcastOptions, BroadcastPacket, SocketInfo};
+use crate::error::{Error, PartialAcks};
+use crate::packet::encode_event;
+use crate::rooms::Room;
+
+/// The shared part of a namespace. See the module documentation.
+pub(crate) struct Scope {
+    name: Arc<str>,
+    adapter: Arc<dyn Adapter>,
+    /// One acknowledgement id counter per namespace, shared by its sockets and broadcasts.
+    ack_ids: AtomicU64,
+}
+
+impl Scope {
+    pub(crate) fn new(name: Arc<str>, adapter: Arc<dyn Adapter>) -> Scope {
+        Scope {
+            name,
+            adapter,
+            ack_ids: AtomicU64::new(0),
+        }
+    }
+
+    /// The namespace name, e.g. `/chat`.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The namespace name, shared.
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
+        &self.name
+    }
+
+    /// The adapter holding the namespace's rooms.
+    pub(crate) fn adapter(&self) -> &Arc<dyn Adapter> {
+        &self.adapter
+    }
+
+    /// A fresh acknowledgement id.
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Sends an event to the targeted sockets: encoded once, queued to each.
+    pub(crate) async fn emit<T: Serialize + ?Sized>(
+        &self,
+        opts: &BroadcastOptions,
+        event: &str,
+        data: &T,
+    ) -> Result<(), Error> {
+        let encoded = encode_event(&self.name, event, data, None)?;
+        let packet = BroadcastPacket::new(self.name.clone(), encoded)?;
+        self.adapter.broadcast(&packet, opts).await
+    }
+
+    /// Sends an event asking every targeted socket for an acknowledgement, and collects the
+    /// first argument of each answer until `opts.flags.timeout`.
+    pub(crate) async fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        opts: &BroadcastOptions,
+        event: &str,
+        data: &T,
+    ) -> Result<Vec<R>, PartialAcks<R>> {
+        let fail = |error: Error| PartialAcks {
+            error,
+            responses: Vec::new(),
+        };
+        let timeout = opts
+            .flags
+            .timeout
+            .ok_or_else(|| fail(Error::AckWithoutTimeout))?;
+        let ack_id = self.next_ack_id();
+        let encoded =
+            encode_event(&self.name, event, data, Some(ack_id)).map_err(|e| fail(e.into()))?;
+        let packet = BroadcastPacket::new(self.name.clone(), encoded).map_err(fail)?;
+        let (sink, mut answers) = mpsc::unbounded_channel();
+        let mut responses = Vec::new();
+        let collect = async {
+            let expected = self
+                .adapter
+                .broadcast_with_ack(&packet, ack_id, opts, sink)
+                .await?;
+            while responses.len() < expected {
+                let Some(args) = answers.recv().await else {
+                    return Err(Error::Disconnected);
+                };
+                responses.push(args.deserialize::<R>()?);
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(timeout, collect).await {
+            Ok(Ok(())) => Ok(responses),
+            Ok(Err(error)) => Err(PartialAcks { error, responses }),
+            Err(_) => Err(PartialAcks {
+                error: Error::Timeout,
+                responses,
+            }),
+        }
+    }
+
+    /// Describes the targeted sockets, wherever they are connected.
+    pub(crate) async fn fetch_sockets(
+        &self,
+        opts: &BroadcastOptions,
+    ) -> Result<Vec<SocketInfo>, Error> {
+        self.adapter.fetch_sockets(opts).await
+    }
+
+    /// Makes the targeted sockets join `rooms`.
+    pub(crate) async fn sockets_join(
+        &self,
+        opts: &BroadcastOptions,
+        rooms: &[Room],
+    ) -> Result<(), Error> {
+        self.adapter.add_sockets(opts, rooms).await
+    }
+
+    /// Makes the targeted sockets leave `rooms`.
+    pub(crate) async fn sockets_leave(
+        &self,
+        opts: &BroadcastOptions,
+        rooms: &[Room],
+    ) -> Result<(), Error> {
+        self.adapter.del_sockets(opts, rooms).await
+    }
+
+    /// Disconnects the targeted sockets (`close`: their whole connections).
+    pub(crate) async fn disconnect_sockets(
+        &self,
+        opts: &BroadcastOptions,
+        close: bool,
+    ) -> Result<(), Error> {
+        self.adapter.disconnect_sockets(opts, close).await
+    }
+}
