@@ -7,6 +7,7 @@ use crate::scenarios::{self, Scenario};
 use crate::servers::{Programs, ServerKind};
 use crate::Res;
 
+/// The usage text printed by `--help` and after a bad option.
 pub const USAGE: &str = "\
 usage: loadgen [options]
   --scenario LIST     scenarios to run, comma-separated names or prefixes
@@ -40,20 +41,35 @@ const FLOOR_SCENARIOS: [&str; 2] = ["latency", "echo"];
 /// Parsed options.
 #[derive(Clone, Debug)]
 pub struct Opts {
+    /// The scenarios to run, in order.
     pub scenarios: Vec<Scenario>,
+    /// The servers to measure.
     pub servers: Vec<ServerKind>,
+    /// Rounds of every scenario against every server.
     pub rounds: usize,
+    /// Factor on every scenario's client count (and the latency rate).
     pub scale: f64,
+    /// Whether this is a `--quick` smoke run.
     pub quick: bool,
+    /// Connections being opened at once, at most.
     pub concurrency: usize,
+    /// Attempts at most of a measurement spoiled by other processes' CPU use.
     pub retries: usize,
+    /// Hard limit of one run beyond its nominal duration.
     pub timeout: Duration,
+    /// Core the servers are pinned to.
     pub server_cpu: usize,
+    /// Core the load generator is pinned to.
     pub client_cpu: usize,
+    /// File the results are appended to as JSON lines, if any.
     pub out: Option<PathBuf>,
+    /// File the results table (markdown) is also written to, if any.
     pub table_out: Option<PathBuf>,
+    /// Grace between SIGTERM and SIGKILL when stopping a server (zero: SIGKILL at once).
     pub stop_grace: Duration,
+    /// Shell commands run when a measured interval starts and when it ends.
     pub hooks: (Option<String>, Option<String>),
+    /// The server programs.
     pub programs: Programs,
     /// The workspace root.
     pub root: PathBuf,
@@ -67,6 +83,7 @@ pub fn workspace_root() -> PathBuf {
     bench.parent().map(PathBuf::from).unwrap_or(bench)
 }
 
+/// Parses the command-line arguments (without the program name).
 pub fn parse(args: Vec<String>) -> Res<Opts> {
     let root = workspace_root();
     let command = std::iter::once("loadgen".to_owned())

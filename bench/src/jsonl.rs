@@ -12,6 +12,7 @@ impl Default for Obj {
 }
 
 impl Obj {
+    /// An empty object.
     pub fn new() -> Obj {
         Obj(String::from("{"))
     }
@@ -24,6 +25,7 @@ impl Obj {
         self.0.push(':');
     }
 
+    /// A string.
     pub fn str(mut self, key: &str, value: &str) -> Obj {
         self.key(key);
         push_str(&mut self.0, value);
@@ -41,6 +43,7 @@ impl Obj {
         self
     }
 
+    /// A boolean.
     pub fn bool(mut self, key: &str, value: bool) -> Obj {
         self.key(key);
         self.0.push_str(if value { "true" } else { "false" });
@@ -54,6 +57,7 @@ impl Obj {
         self
     }
 
+    /// Closes the object and returns its text.
     pub fn finish(mut self) -> String {
         self.0.push('}');
         self.0

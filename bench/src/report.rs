@@ -9,14 +9,20 @@ use crate::stats::{summary, Summary};
 /// One run of one scenario against one server.
 #[derive(Clone, Debug)]
 pub struct Record {
+    /// The scenario's name.
     pub scenario: &'static str,
+    /// The server measured.
     pub server: ServerKind,
+    /// The round, from 1.
     pub round: usize,
     /// Measurements taken (more than one when other processes spoiled the earlier ones).
     pub attempts: usize,
+    /// The metrics of the last attempt, or why the run failed.
     pub outcome: Result<Metrics, String>,
     /// Other processes used more CPU than allowed even in the last attempt.
     pub spoiled: bool,
+    /// CPU time other processes used during the last measured interval, in ms (NaN when the run
+    /// failed).
     pub foreign_ms: f64,
 }
 
@@ -25,10 +31,15 @@ pub struct Record {
 pub enum Unit {
     /// Per second, shown in k or M.
     Rate,
+    /// Microseconds.
     Us,
+    /// Mebibytes.
     Mib,
+    /// Kibibytes.
     Kib,
+    /// Percent.
     Pct,
+    /// A whole number of events.
     Count,
 }
 
@@ -37,7 +48,9 @@ pub enum Unit {
 pub enum Target {
     /// At least this many times socketioxide's median.
     TimesSocketioxide(f64),
+    /// At most this value.
     AtMost(f64),
+    /// At least this value.
     AtLeast(f64),
     /// At most this fraction of the lower of the peers' medians.
     FractionOfBestPeer(f64),
@@ -56,10 +69,15 @@ impl Target {
 
 /// One row of the table.
 pub struct Row {
+    /// The scenario's name.
     pub scenario: &'static str,
+    /// The metric's key in [`Metrics`].
     pub metric: &'static str,
+    /// The metric's name as shown.
     pub label: &'static str,
+    /// How the metric is shown.
     pub unit: Unit,
+    /// What roomcast's median must achieve, if anything.
     pub target: Option<Target>,
 }
 
@@ -346,8 +364,11 @@ pub fn json_line(r: &Record, scenario: &Scenario, suite: &SuiteInfo) -> String {
 
 /// What every JSON line of one invocation shares.
 pub struct SuiteInfo {
+    /// The invocation's identifier (its start time in Unix seconds).
     pub id: String,
+    /// The machine description, as an encoded JSON object.
     pub machine: String,
+    /// The command line as given.
     pub command: String,
 }
 

@@ -13,8 +13,11 @@ use crate::Res;
 /// A server implementing the probe contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerKind {
+    /// roomcast's probe server.
     Roomcast,
+    /// Node's socket.io, running the probe script.
     Node,
+    /// socketioxide's probe server.
     Socketioxide,
     /// `floor-probe`, the least work per delivery (`latency` and `echo` only): a yardstick, run
     /// only when asked for.
@@ -22,6 +25,7 @@ pub enum ServerKind {
 }
 
 impl ServerKind {
+    /// Every server, in table order.
     pub const ALL: [ServerKind; 4] = [
         ServerKind::Roomcast,
         ServerKind::Node,
@@ -36,6 +40,7 @@ impl ServerKind {
         ServerKind::Socketioxide,
     ];
 
+    /// The name used on the command line and in the results.
     pub fn name(self) -> &'static str {
         match self {
             ServerKind::Roomcast => "roomcast",
@@ -45,6 +50,7 @@ impl ServerKind {
         }
     }
 
+    /// The server called `name`, if any.
     pub fn parse(name: &str) -> Option<ServerKind> {
         ServerKind::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -53,10 +59,15 @@ impl ServerKind {
 /// Where the programs of the servers are.
 #[derive(Clone, Debug)]
 pub struct Programs {
+    /// roomcast's probe binary.
     pub roomcast: PathBuf,
+    /// socketioxide's probe binary.
     pub socketioxide: PathBuf,
+    /// The `node` executable.
     pub node: PathBuf,
+    /// The probe script `node` runs.
     pub node_probe: PathBuf,
+    /// The floor-probe binary.
     pub floor: PathBuf,
 }
 
@@ -127,8 +138,11 @@ pub struct Running {
     child: Child,
     /// How long `stop` waits after SIGTERM before SIGKILL.
     pub grace: Duration,
+    /// The server's process id.
     pub pid: u32,
+    /// The address the server listens on.
     pub addr: SocketAddr,
+    /// The file the server's stderr goes to.
     pub log: PathBuf,
 }
 

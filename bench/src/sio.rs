@@ -23,12 +23,20 @@ pub enum Packet<'a> {
     ConnectError(&'a [u8]),
     /// Socket.IO `42[<id>]["name",...]`: `rest` is what follows the name (`,arg,...]` or `]`).
     Event {
+        /// The id the server wants acknowledged, if any.
         ack: Option<u64>,
+        /// The event name, without its quotes.
         name: &'a [u8],
+        /// The text after the name.
         rest: &'a [u8],
     },
     /// Socket.IO `43<id>[...]`: the acknowledgement of the client's event `id`.
-    Ack { id: u64, args: &'a [u8] },
+    Ack {
+        /// The id of the acknowledged event.
+        id: u64,
+        /// The text after the id: the array of arguments.
+        args: &'a [u8],
+    },
     /// Anything else (binary events, other namespaces).
     Other(&'a [u8]),
 }

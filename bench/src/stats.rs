@@ -3,8 +3,11 @@
 /// Median with the smallest and largest value of a set of runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Summary {
+    /// The median (the mean of the middle two for an even count).
     pub median: f64,
+    /// The smallest value.
     pub min: f64,
+    /// The largest value.
     pub max: f64,
 }
 

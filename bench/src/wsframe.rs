@@ -3,12 +3,18 @@
 
 /// Fixed client key and the accept value the server must answer with (the RFC 6455 example).
 pub const CLIENT_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+/// The `Sec-WebSocket-Accept` value the server must answer [`CLIENT_KEY`] with.
 pub const CLIENT_ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
+/// Opcode of a text frame.
 pub const OP_TEXT: u8 = 0x1;
+/// Opcode of a binary frame.
 pub const OP_BINARY: u8 = 0x2;
+/// Opcode of a close frame.
 pub const OP_CLOSE: u8 = 0x8;
+/// Opcode of a ping frame.
 pub const OP_PING: u8 = 0x9;
+/// Opcode of a pong frame.
 pub const OP_PONG: u8 = 0xA;
 
 /// The HTTP request that opens an Engine.IO v4 WebSocket session.
@@ -46,7 +52,9 @@ pub fn check_upgrade_response(head: &[u8]) -> Result<(), String> {
 /// A complete server frame at the start of a buffer.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame {
+    /// Whether this is the final frame of a message.
     pub fin: bool,
+    /// The opcode (`OP_*`).
     pub opcode: u8,
     /// Header length: the payload starts at this offset.
     pub header: usize,

@@ -79,7 +79,9 @@ pub fn put_header(buf: &mut Vec<u8>, opcode: u8, len: usize) {
 /// bytes of the masking key, which precede the payload.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientFrame {
+    /// The frame's header and payload lengths.
     pub frame: Frame,
+    /// The masking key.
     pub mask: [u8; 4],
 }
 

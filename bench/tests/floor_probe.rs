@@ -26,8 +26,8 @@ fn start(test: &str) -> roomcast_bench::servers::Running {
 /// Sends the event `name` with acknowledgement `id` and returns the acknowledgement's arguments.
 async fn request(conn: &mut Conn, id: u64, name: &str, args: std::fmt::Arguments<'_>) -> String {
     conn.queue_event(Some(id), name, args);
-    conn.flush().await.unwrap();
-    String::from_utf8(conn.wait_ack(id).await.unwrap()).unwrap()
+    conn.flush().await.expect("flush");
+    String::from_utf8(conn.wait_ack(id).await.expect("an ack")).expect("UTF-8 ack")
 }
 
 /// The next event, skipping nothing: returns its name and what follows the name.

@@ -203,6 +203,8 @@ async fn sender_loop(conn: &mut Conn, st: &State, rooms: usize, window: usize) -
     Ok(())
 }
 
+/// Runs the churn scenario: `clients` sockets moving among `rooms` rooms for `duration` while
+/// `window` broadcasts stay in flight.
 pub async fn run(
     ctx: &Ctx,
     clients: usize,

@@ -21,6 +21,7 @@ async fn idle(mut conn: Conn, errors: Rc<ClientErrors>) {
     }
 }
 
+/// Runs the connection scenario: opens `clients` connections, then lets them idle for `settle`.
 pub async fn run(ctx: &Ctx, clients: usize, settle: Duration) -> Res<Metrics> {
     // A short pause so that what the server does after start-up is over.
     tokio::time::sleep(Duration::from_millis(200)).await;

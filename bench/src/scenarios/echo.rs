@@ -45,6 +45,8 @@ async fn round_trips(mut conn: Conn, st: Rc<State>, payload: Rc<String>) {
     }
 }
 
+/// Runs the echo scenario: `clients` sockets doing round trips of `size` bytes, measured for
+/// `duration` after `warmup`.
 pub async fn run(
     ctx: &Ctx,
     clients: usize,

@@ -68,6 +68,8 @@ async fn receive(mut conn: Conn, st: Rc<State>, msgs: u64, clients: usize) {
     }
 }
 
+/// Runs the fan-out scenario: `clients` sockets in one room, one blast of `msgs` events of
+/// `size` bytes.
 pub async fn run(ctx: &Ctx, clients: usize, msgs: usize, size: usize) -> Res<Metrics> {
     let mut conns = open_many(ctx.addr, clients, ctx.concurrency).await?;
     let mut control = Conn::open(ctx.addr).await?;

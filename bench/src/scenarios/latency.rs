@@ -48,6 +48,8 @@ async fn receive(mut conn: Conn, st: Rc<State>) {
     }
 }
 
+/// Runs the latency scenario: `rate` broadcasts per second of `size` bytes to rooms of
+/// `room_size`, measured for `duration` after `warmup`.
 pub async fn run(
     ctx: &Ctx,
     clients: usize,

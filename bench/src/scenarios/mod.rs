@@ -20,36 +20,59 @@ pub mod latency;
 pub enum Params {
     /// `clients` sockets in one room; one `blast` of `msgs` events with a `size`-byte payload.
     Fanout {
+        /// Sockets in the room.
         clients: usize,
+        /// Events the blast emits.
         msgs: usize,
+        /// Payload size of every event, in bytes.
         size: usize,
     },
     /// `clients` sockets in rooms of `room_size`; one sender has the server `broadcast` a
     /// timestamped event to a random room `rate` times per second.
     Latency {
+        /// Receiving sockets (a multiple of `room_size`).
         clients: usize,
+        /// Sockets in every room.
         room_size: usize,
+        /// Broadcasts per second.
         rate: f64,
+        /// Time sending before the measured interval starts.
         warmup: Duration,
+        /// Length of the measured interval.
         duration: Duration,
+        /// Payload size of every event, in bytes.
         size: usize,
     },
     /// `clients` connections opened as fast as `concurrency` allows.
-    Connect { clients: usize, settle: Duration },
+    Connect {
+        /// Connections opened.
+        clients: usize,
+        /// Time the connections stay idle before the server's RSS is sampled.
+        settle: Duration,
+    },
     /// `clients` sockets each doing acknowledged `echo` round trips one after another.
     Echo {
+        /// Sockets doing round trips.
         clients: usize,
+        /// Time of round trips before the measured interval starts.
         warmup: Duration,
+        /// Length of the measured interval.
         duration: Duration,
+        /// Payload size of every `echo`, in bytes.
         size: usize,
     },
     /// `clients` sockets joining and leaving `rooms` rooms (staying `dwell_ms` each time)
     /// while a sender keeps `window` `broadcast`s to random rooms in flight.
     Churn {
+        /// Sockets joining and leaving.
         clients: usize,
+        /// Rooms to choose from.
         rooms: usize,
+        /// Least and most time a socket stays in a room, in ms (inclusive).
         dwell_ms: (u64, u64),
+        /// Unacknowledged `broadcast`s kept in flight.
         window: usize,
+        /// Length of the measured interval.
         duration: Duration,
     },
 }
@@ -144,7 +167,9 @@ impl Params {
 /// A named scenario.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// The name used on the command line and in the results.
     pub name: &'static str,
+    /// The sizes.
     pub params: Params,
 }
 
@@ -222,15 +247,19 @@ pub fn all(scale: f64, quick: bool) -> Vec<Scenario> {
 /// Named measurements of one run, plus remarks worth printing.
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
+    /// The measurements, by name, in the order they were added.
     pub values: Vec<(&'static str, f64)>,
+    /// Remarks worth printing.
     pub notes: Vec<String>,
 }
 
 impl Metrics {
+    /// Adds the measurement `name`.
     pub fn push(&mut self, name: &'static str, value: f64) {
         self.values.push((name, value));
     }
 
+    /// The first measurement called `name`, if any.
     pub fn get(&self, name: &str) -> Option<f64> {
         self.values
             .iter()
@@ -251,6 +280,7 @@ pub struct Window {
 /// What happened during a measured interval.
 #[derive(Clone, Copy, Debug)]
 pub struct Measured {
+    /// Wall-clock time of the interval.
     pub wall: Duration,
     /// Server CPU (all threads, ns resolution).
     pub server_cpu: Duration,
@@ -261,8 +291,9 @@ pub struct Measured {
     /// CPU used by other processes: the larger of the machine's busy time less ours
     /// (/proc/stat) and the sum over the other processes (/proc/<pid>/stat).
     pub foreign: Duration,
-    /// The two estimates of `foreign`.
+    /// The estimate of `foreign` from the machine's busy time less ours (/proc/stat).
     pub foreign_machine: Duration,
+    /// The estimate of `foreign` summed over the other processes (/proc/<pid>/stat).
     pub foreign_processes: Duration,
     /// The server's counters at the end.
     pub server_end: ProcSample,
@@ -304,7 +335,9 @@ impl Measured {
 
 /// What a scenario run needs to know about the server under test.
 pub struct Ctx {
+    /// The server's address.
     pub addr: SocketAddr,
+    /// The server's process id.
     pub pid: u32,
     /// Connections being opened at once, at most.
     pub concurrency: usize,
@@ -316,6 +349,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A context for the server at `addr` (process `pid`), opening at most `concurrency`
+    /// connections at once, without hooks.
     pub fn new(addr: SocketAddr, pid: u32, concurrency: usize) -> Ctx {
         Ctx {
             addr,
@@ -428,6 +463,7 @@ pub struct ClientErrors {
 }
 
 impl ClientErrors {
+    /// Counts an error, keeping its description if it is the first.
     pub fn record(&self, e: &dyn std::fmt::Display) {
         self.count.set(self.count.get() + 1);
         let mut first = self.first.borrow_mut();
@@ -436,6 +472,7 @@ impl ClientErrors {
         }
     }
 
+    /// Errors recorded so far.
     pub fn count(&self) -> u64 {
         self.count.get()
     }

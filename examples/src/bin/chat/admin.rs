@@ -17,7 +17,7 @@ use crate::reply;
 use crate::stats::Stats;
 
 /// Sets up `/admin`, acting on `chat`.
-pub fn register(admin: &Namespace, chat: Namespace, token: AdminToken) {
+pub(crate) fn register(admin: &Namespace, chat: Namespace, token: AdminToken) {
     admin.use_(move |socket: Socket| {
         let token = token.clone();
         async move { authorize(&socket, &token) }

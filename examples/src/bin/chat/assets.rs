@@ -9,7 +9,7 @@ use axum::body::Bytes;
 
 /// A file compiled into the binary.
 #[derive(Debug)]
-pub struct StaticFile {
+pub(crate) struct StaticFile {
     /// Where it is served.
     pub path: &'static str,
     /// Its `Content-Type`.
@@ -23,7 +23,7 @@ pub(crate) const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
 /// The pages and what they load.
-pub static STATIC_FILES: [StaticFile; 5] = [
+pub(crate) static STATIC_FILES: [StaticFile; 5] = [
     StaticFile {
         path: "/",
         content_type: HTML,
@@ -53,7 +53,7 @@ pub static STATIC_FILES: [StaticFile; 5] = [
 
 /// The browser build of socket.io-client, served where Node's server serves it.
 #[derive(Debug, Clone)]
-pub struct ClientBundle {
+pub(crate) struct ClientBundle {
     /// `socket.io.min.js`.
     pub script: Bytes,
     /// `socket.io.min.js.map`, when the package has it.
@@ -62,7 +62,7 @@ pub struct ClientBundle {
 
 /// Why the client bundle could not be loaded.
 #[derive(Debug, thiserror::Error)]
-pub enum BundleError {
+pub(crate) enum BundleError {
     /// No `node_modules` with it where it was looked for.
     #[error(
         "socket.io-client's browser build is missing: no {DIST}/{SCRIPT} in {} or its parent \
@@ -93,13 +93,13 @@ const SOURCE_MAP: &str = "socket.io.min.js.map";
 
 impl ClientBundle {
     /// The path of the script.
-    pub const SCRIPT_PATH: &'static str = "/socket.io/socket.io.min.js";
+    pub(crate) const SCRIPT_PATH: &'static str = "/socket.io/socket.io.min.js";
     /// The path of its source map.
-    pub const SOURCE_MAP_PATH: &'static str = "/socket.io/socket.io.min.js.map";
+    pub(crate) const SOURCE_MAP_PATH: &'static str = "/socket.io/socket.io.min.js.map";
 
     /// Finds `node_modules/socket.io-client/dist` as Node would from the working directory
     /// (there or in a parent), else in the workspace this binary was built from.
-    pub fn load() -> Result<ClientBundle, BundleError> {
+    pub(crate) fn load() -> Result<ClientBundle, BundleError> {
         let cwd = std::env::current_dir().unwrap_or_default();
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()

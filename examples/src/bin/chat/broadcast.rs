@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::input::RoomName;
 
 /// Sends `event` to every socket in `room`, the sender too when it is a member.
-pub async fn to_room<T>(nsp: &Namespace, room: &RoomName, event: &str, data: &T)
+pub(crate) async fn to_room<T>(nsp: &Namespace, room: &RoomName, event: &str, data: &T)
 where
     T: Serialize + Sync + ?Sized,
 {
@@ -14,7 +14,7 @@ where
 }
 
 /// Sends `event` to every socket in `room` but `sender`.
-pub async fn to_room_except<T>(sender: &Socket, room: &RoomName, event: &str, data: &T)
+pub(crate) async fn to_room_except<T>(sender: &Socket, room: &RoomName, event: &str, data: &T)
 where
     T: Serialize + Sync + ?Sized,
 {
@@ -51,7 +51,7 @@ async fn emit<T>(
 }
 
 /// "N members" of `room` connected to this process: the ones the in-memory adapter delivers to.
-pub fn local_members(nsp: &Namespace, room: &RoomName) -> String {
+pub(crate) fn local_members(nsp: &Namespace, room: &RoomName) -> String {
     let count = Room::new(room.as_str()).map_or(0, |room| nsp.room_size(&room));
     format!("{count} {}", if count == 1 { "member" } else { "members" })
 }

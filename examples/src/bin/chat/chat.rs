@@ -22,7 +22,7 @@ use crate::reply;
 use crate::stats::{room_counts_of, user_list_of};
 
 /// Sets up `/chat`: the username check, and what every socket listens to.
-pub fn register(chat: &Namespace) {
+pub(crate) fn register(chat: &Namespace) {
     chat.use_(|socket: Socket| async move { authenticate(&socket) });
     chat.on_connect(on_connect);
 }

@@ -9,7 +9,7 @@ use rand::distr::{Alphanumeric, SampleString};
 
 /// The settings of one run.
 #[derive(Debug)]
-pub struct Config {
+pub(crate) struct Config {
     /// The address to listen on.
     pub host: String,
     /// The TCP port to listen on.
@@ -22,7 +22,7 @@ pub struct Config {
 
 impl Config {
     /// Reads the environment.
-    pub fn from_env() -> Result<Config, String> {
+    pub(crate) fn from_env() -> Result<Config, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         Ok(Config {
             host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
@@ -35,14 +35,14 @@ impl Config {
 
 /// The admin token. Its `Debug` does not show it.
 #[derive(Clone)]
-pub struct AdminToken {
+pub(crate) struct AdminToken {
     token: Arc<str>,
     generated: bool,
 }
 
 impl AdminToken {
     /// The token set by the operator.
-    pub fn given(token: String) -> AdminToken {
+    pub(crate) fn given(token: String) -> AdminToken {
         AdminToken {
             token: token.into(),
             generated: false,
@@ -50,7 +50,7 @@ impl AdminToken {
     }
 
     /// A fresh random token (32 alphanumeric characters, about 190 bits).
-    pub fn generate() -> AdminToken {
+    pub(crate) fn generate() -> AdminToken {
         AdminToken {
             token: Alphanumeric.sample_string(&mut rand::rng(), 32).into(),
             generated: true,
@@ -58,18 +58,18 @@ impl AdminToken {
     }
 
     /// Whether this token was generated (and must be shown to the operator).
-    pub fn generated(&self) -> bool {
+    pub(crate) fn generated(&self) -> bool {
         self.generated
     }
 
     /// The token.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.token
     }
 
     /// Whether `given` is the token. Takes the same time wherever they differ, so that the
     /// time of a refusal says nothing about how much of a guess was right.
-    pub fn matches(&self, given: &str) -> bool {
+    pub(crate) fn matches(&self, given: &str) -> bool {
         let (given, expected) = (given.as_bytes(), self.token.as_bytes());
         given.len() == expected.len()
             && given

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Input the chat refuses. Its text is what the client is told (`connect_error` for a
 /// username, the `error` event for the others).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum InputError {
+pub(crate) enum InputError {
     /// No usable username in the handshake.
     #[error("username required")]
     Username,
@@ -22,20 +22,20 @@ pub enum InputError {
 }
 
 /// The longest username, in characters.
-pub const MAX_USERNAME_CHARS: usize = 32;
+pub(crate) const MAX_USERNAME_CHARS: usize = 32;
 /// The longest room name, in characters.
-pub const MAX_ROOM_CHARS: usize = 32;
+pub(crate) const MAX_ROOM_CHARS: usize = 32;
 /// The longest message or announcement, in characters.
-pub const MAX_TEXT_CHARS: usize = 2000;
+pub(crate) const MAX_TEXT_CHARS: usize = 2000;
 
 /// A username: 1 to 32 printable characters, surrounding whitespace removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Username(String);
+pub(crate) struct Username(String);
 
 impl Username {
     /// Checks a username as the client typed it.
-    pub fn parse(raw: &str) -> Result<Username, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Username, InputError> {
         let name = raw.trim();
         let length = name.chars().count();
         if (1..=MAX_USERNAME_CHARS).contains(&length) && name.chars().all(is_printable) {
@@ -46,7 +46,7 @@ impl Username {
     }
 
     /// The name.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -68,16 +68,16 @@ fn is_printable(c: char) -> bool {
 /// `^[a-z0-9][a-z0-9-]{0,31}$`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct RoomName(String);
+pub(crate) struct RoomName(String);
 
 impl RoomName {
     /// The room every socket starts in.
-    pub const LOBBY: &'static str = "general";
+    pub(crate) const LOBBY: &'static str = "general";
     /// The rooms the room list always shows, even when empty.
-    pub const LISTED: [&'static str; 3] = [RoomName::LOBBY, "tech", "random"];
+    pub(crate) const LISTED: [&'static str; 3] = [RoomName::LOBBY, "tech", "random"];
 
     /// Checks a room name.
-    pub fn parse(raw: &str) -> Result<RoomName, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<RoomName, InputError> {
         let mut chars = raw.chars();
         let valid_first = chars
             .next()
@@ -91,23 +91,23 @@ impl RoomName {
     }
 
     /// The lobby, `general`.
-    pub fn lobby() -> RoomName {
+    pub(crate) fn lobby() -> RoomName {
         RoomName(RoomName::LOBBY.to_owned())
     }
 
     /// The name.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// The text of a message or an announcement: 1 to 2000 characters, kept as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageText(String);
+pub(crate) struct MessageText(String);
 
 impl MessageText {
     /// Checks a text's length.
-    pub fn parse(text: String) -> Result<MessageText, InputError> {
+    pub(crate) fn parse(text: String) -> Result<MessageText, InputError> {
         if (1..=MAX_TEXT_CHARS).contains(&text.chars().count()) {
             Ok(MessageText(text))
         } else {
@@ -116,7 +116,7 @@ impl MessageText {
     }
 
     /// The text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -125,7 +125,7 @@ impl MessageText {
 /// which serde also builds from bytes that happen to be UTF-8, a binary attachment does not
 /// pass for one: it is a wrong payload type like a number.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text(pub String);
+pub(crate) struct Text(pub String);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text, D::Error> {

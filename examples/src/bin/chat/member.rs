@@ -11,7 +11,7 @@ use crate::input::{RoomName, Username};
 
 /// A chat user, as kept in its socket's data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
+pub(crate) struct Member {
     /// The name it connected with.
     pub username: Username,
     /// The room it is in.
@@ -20,7 +20,7 @@ pub struct Member {
 
 impl Member {
     /// A user who just connected: in the lobby.
-    pub fn new(username: Username) -> Member {
+    pub(crate) fn new(username: Username) -> Member {
         Member {
             username,
             room: RoomName::lobby(),
@@ -29,7 +29,7 @@ impl Member {
 
     /// The member data of a local socket. `None` (logged) when it has none, which the `/chat`
     /// middleware rules out for every connected socket.
-    pub fn of(socket: &Socket) -> Option<Member> {
+    pub(crate) fn of(socket: &Socket) -> Option<Member> {
         socket
             .data::<Member>()
             .inspect_err(|error| {
@@ -39,17 +39,17 @@ impl Member {
     }
 
     /// The member data a `fetch_sockets` answer carries.
-    pub fn of_remote(socket: &RemoteSocket) -> Option<Member> {
+    pub(crate) fn of_remote(socket: &RemoteSocket) -> Option<Member> {
         Member::from_data(socket.data())
     }
 
     /// Reads member data; `None` if it is not one.
-    pub fn from_data(data: &Value) -> Option<Member> {
+    pub(crate) fn from_data(data: &Value) -> Option<Member> {
         roomcast::value::from_value(data.clone()).ok()
     }
 
     /// Stores this member in the socket's data.
-    pub fn save(&self, socket: &Socket) -> Result<(), roomcast::Error> {
+    pub(crate) fn save(&self, socket: &Socket) -> Result<(), roomcast::Error> {
         socket.set_data(self)
     }
 }

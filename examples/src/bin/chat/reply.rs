@@ -7,14 +7,14 @@ use roomcast::{AckSender, EventError, Socket};
 use serde::Serialize;
 
 /// Sends `event` to `socket` alone. A socket that went away meanwhile is no error.
-pub fn send<T: Serialize + ?Sized>(socket: &Socket, event: &str, data: &T) {
+pub(crate) fn send<T: Serialize + ?Sized>(socket: &Socket, event: &str, data: &T) {
     if let Err(error) = socket.emit(event, data) {
         tracing::debug!(socket = %socket.id(), %error, "{event:?} not sent");
     }
 }
 
 /// Tells `socket` why its last event changed nothing: the `error` event, with a plain string.
-pub fn error(socket: &Socket, message: impl Display) {
+pub(crate) fn error(socket: &Socket, message: impl Display) {
     let message = message.to_string();
     tracing::debug!(socket = %socket.id(), nsp = socket.ns(), "refused: {message}");
     send(socket, "error", &message);
@@ -22,7 +22,7 @@ pub fn error(socket: &Socket, message: impl Display) {
 
 /// The `Socket::on_error` handler: an event whose arguments do not fit its handler (a number
 /// where a string belongs, nothing at all) gets an `error` naming what was expected.
-pub async fn invalid_payload(socket: Socket, event_error: EventError) {
+pub(crate) async fn invalid_payload(socket: Socket, event_error: EventError) {
     let message = match &event_error {
         EventError::InvalidPayload { event, error } => format!(
             "Invalid {event} payload: expected {}, got {}",
@@ -47,7 +47,7 @@ fn expected_payload(event: &str) -> &'static str {
 
 /// Whether the client asked for the acknowledgement `event` answers with; if not, it is told
 /// so through `error`, since the answer would have nowhere to go.
-pub fn wants_ack(socket: &Socket, event: &str, ack: &AckSender) -> bool {
+pub(crate) fn wants_ack(socket: &Socket, event: &str, ack: &AckSender) -> bool {
     if !ack.requested() {
         error(
             socket,
@@ -58,7 +58,7 @@ pub fn wants_ack(socket: &Socket, event: &str, ack: &AckSender) -> bool {
 }
 
 /// Sends the acknowledgement of `event`.
-pub fn ack<T: Serialize + ?Sized>(socket: &Socket, event: &str, ack: AckSender, data: &T) {
+pub(crate) fn ack<T: Serialize + ?Sized>(socket: &Socket, event: &str, ack: AckSender, data: &T) {
     if let Err(error) = ack.send(data) {
         tracing::debug!(socket = %socket.id(), %error, "acknowledgement of {event:?} not sent");
     }

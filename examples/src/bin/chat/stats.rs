@@ -11,7 +11,7 @@ use crate::member::Member;
 
 /// Members per room: the listed rooms always (0 when empty), and every other room that has
 /// members. A socket's own id-room is not a chat room and is left out.
-pub fn room_counts<'a, I>(sockets: I) -> BTreeMap<String, usize>
+pub(crate) fn room_counts<'a, I>(sockets: I) -> BTreeMap<String, usize>
 where
     I: IntoIterator<Item = (&'a str, &'a [Room])>,
 {
@@ -28,13 +28,13 @@ where
 }
 
 /// [`room_counts`] of a `fetch_sockets` answer.
-pub fn room_counts_of(sockets: &[RemoteSocket]) -> BTreeMap<String, usize> {
+pub(crate) fn room_counts_of(sockets: &[RemoteSocket]) -> BTreeMap<String, usize> {
     room_counts(sockets.iter().map(|socket| (socket.id(), socket.rooms())))
 }
 
 /// One line of the user list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UserEntry {
+pub(crate) struct UserEntry {
     /// The `/chat` socket id.
     pub id: String,
     /// Its username.
@@ -42,7 +42,7 @@ pub struct UserEntry {
 }
 
 /// The users among `sockets` (id and member data), sorted by name, then id.
-pub fn user_list<'a, I>(sockets: I) -> Vec<UserEntry>
+pub(crate) fn user_list<'a, I>(sockets: I) -> Vec<UserEntry>
 where
     I: IntoIterator<Item = (&'a str, Option<Member>)>,
 {
@@ -60,7 +60,7 @@ where
 }
 
 /// [`user_list`] of a `fetch_sockets` answer.
-pub fn user_list_of(sockets: &[RemoteSocket]) -> Vec<UserEntry> {
+pub(crate) fn user_list_of(sockets: &[RemoteSocket]) -> Vec<UserEntry> {
     user_list(
         sockets
             .iter()
@@ -71,7 +71,7 @@ pub fn user_list_of(sockets: &[RemoteSocket]) -> Vec<UserEntry> {
 /// The admin page's numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Sockets connected to `/chat`.
     pub chat_users: usize,
     /// Sockets connected to `/admin`.
@@ -82,7 +82,7 @@ pub struct Stats {
 
 impl Stats {
     /// The stats of the `/chat` sockets and the number of `/admin` ones.
-    pub fn new(chat: &[RemoteSocket], admin_users: usize) -> Stats {
+    pub(crate) fn new(chat: &[RemoteSocket], admin_users: usize) -> Stats {
         Stats {
             chat_users: chat.len(),
             admin_users,

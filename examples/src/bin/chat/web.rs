@@ -14,7 +14,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:;
      object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Everything the process serves over HTTP.
-pub fn router(io: &Server, client: ClientBundle) -> Router {
+pub(crate) fn router(io: &Server, client: ClientBundle) -> Router {
     let site = STATIC_FILES
         .iter()
         .fold(Router::new(), |site, file| {
