@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use crate::adapter::AckSink;
+use crate::adapter::{AckMessage, AckSink};
 use crate::error::Error;
 use crate::outbox::Outbox;
 use crate::payload::Args;
@@ -76,7 +76,7 @@ impl PendingAck {
                 let _ = sender.send(args);
             }
             PendingAck::Broadcast(sink) => {
-                let _ = sink.send(args);
+                let _ = sink.send(AckMessage::Ack(args));
             }
         }
     }

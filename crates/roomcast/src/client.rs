@@ -150,6 +150,7 @@ impl Client {
         let Some(nsp) = self.inner.registry.namespace_for(&name, &auth).await else {
             return self.refuse(&name, "Invalid namespace", None);
         };
+        nsp.ready().await;
         let handshake = Handshake::new(self.conn().request().clone(), auth);
         let socket = Socket::new(nsp.clone(), self.inner.connection.clone(), handshake);
         for middleware in nsp.middleware() {

@@ -87,6 +87,16 @@ impl<R> fmt::Display for PartialAcks<R> {
     }
 }
 
+impl<R> From<Error> for PartialAcks<R> {
+    /// Failed before any answer came.
+    fn from(error: Error) -> PartialAcks<R> {
+        PartialAcks {
+            error,
+            responses: Vec::new(),
+        }
+    }
+}
+
 impl<R: fmt::Debug> std::error::Error for PartialAcks<R> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.error)

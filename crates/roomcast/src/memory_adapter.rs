@@ -4,13 +4,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use roomcast_engineio::{IdHasher, Sid};
 
 use crate::adapter::{
-    AckSink, Adapter, BoxFuture, BroadcastOptions, BroadcastPacket, LocalSocket, SocketInfo,
+    AckMessage, AckSink, Adapter, BoxFuture, BroadcastOptions, BroadcastPacket, LocalSocket,
+    RoomEvent, RoomListener, SocketInfo,
 };
-use crate::error::Error;
+use crate::error::{Error, PartialAcks};
 use crate::rooms::Room;
 use crate::value::Value;
 
@@ -18,9 +19,16 @@ use crate::value::Value;
 ///
 /// Two maps, as in socket.io: room → members and socket → rooms. A room exists while it has
 /// members. Broadcasts only take a read lock, so they run in parallel with each other.
+///
+/// Room changes are told to the listeners added with [`Adapter::on_room_event`], in order;
+/// without listeners they cost nothing.
 #[derive(Default)]
 pub struct MemoryAdapter {
     state: RwLock<State>,
+    listeners: RwLock<Vec<RoomListener>>,
+    /// Held while room events are delivered, taken before the state lock is released: events
+    /// reach listeners in the order of the changes.
+    delivery: Mutex<()>,
 }
 
 /// A set of socket ids.
@@ -40,32 +48,49 @@ struct Member {
     rooms: HashSet<Room>,
 }
 
+/// Where the room events of a change go: nowhere when nobody listens.
+type Events = Option<Vec<RoomEvent>>;
+
+fn record(events: &mut Events, event: impl FnOnce() -> RoomEvent) {
+    if let Some(events) = events {
+        events.push(event());
+    }
+}
+
 impl State {
-    fn join(&mut self, id: Sid, room: &Room) {
+    fn join(&mut self, id: Sid, room: &Room, events: &mut Events) {
         let Some(member) = self.sockets.get_mut(&id) else {
             return;
         };
         if member.rooms.insert(room.clone()) {
-            self.rooms
-                .entry(room.clone())
-                .or_default()
-                .insert(id, member.socket.clone());
+            let members = self.rooms.entry(room.clone()).or_default();
+            if members.is_empty() {
+                record(events, || RoomEvent::Create(room.clone()));
+            }
+            members.insert(id, member.socket.clone());
+            record(events, || RoomEvent::Join(room.clone(), id));
         }
     }
 
-    fn leave(&mut self, id: Sid, room: &Room) {
-        if let Some(member) = self.sockets.get_mut(&id) {
-            member.rooms.remove(room);
+    fn leave(&mut self, id: Sid, room: &Room, events: &mut Events) {
+        let was_member = self
+            .sockets
+            .get_mut(&id)
+            .is_some_and(|member| member.rooms.remove(room));
+        if was_member {
+            self.drop_member(id, room, events);
         }
-        self.drop_member(id, room);
     }
 
     /// Takes `id` out of `room`'s members; a room left empty ceases to exist.
-    fn drop_member(&mut self, id: Sid, room: &Room) {
+    fn drop_member(&mut self, id: Sid, room: &Room, events: &mut Events) {
         if let Some(members) = self.rooms.get_mut(room) {
-            members.remove(&id);
+            if members.remove(&id).is_some() {
+                record(events, || RoomEvent::Leave(room.clone(), id));
+            }
             if members.is_empty() {
                 self.rooms.remove(room);
+                record(events, || RoomEvent::Delete(room.clone()));
             }
         }
     }
@@ -134,6 +159,29 @@ impl MemoryAdapter {
         MemoryAdapter::default()
     }
 
+    /// Changes the rooms under the write lock, then tells the listeners what changed.
+    fn change<T>(&self, f: impl FnOnce(&mut State, &mut Events) -> T) -> T {
+        let mut events: Events = (!self.listeners.read().is_empty()).then(Vec::new);
+        let mut state = self.state.write();
+        let result = f(&mut state, &mut events);
+        match events {
+            Some(events) if !events.is_empty() => self.deliver(state, &events),
+            _ => drop(state),
+        }
+        result
+    }
+
+    fn deliver(&self, state: RwLockWriteGuard<'_, State>, events: &[RoomEvent]) {
+        let _order = self.delivery.lock();
+        drop(state);
+        let listeners = self.listeners.read().clone();
+        for event in events {
+            for listener in &listeners {
+                listener(event);
+            }
+        }
+    }
+
     /// Delivers to the targeted local sockets; returns how many were reached.
     pub fn broadcast_local(&self, packet: &BroadcastPacket, opts: &BroadcastOptions) -> usize {
         let mut count = 0;
@@ -144,15 +192,18 @@ impl MemoryAdapter {
         count
     }
 
-    /// Delivers a packet asking for acknowledgements to the targeted local sockets; returns
-    /// how many were reached.
+    /// Delivers a packet asking for acknowledgements to the targeted local sockets, their
+    /// answers going to `sink`; returns how many were reached. A packet without an ack id is
+    /// delivered as a plain broadcast.
     pub fn broadcast_local_with_ack(
         &self,
         packet: &BroadcastPacket,
-        ack_id: u64,
         opts: &BroadcastOptions,
         sink: &AckSink,
     ) -> usize {
+        let Some(ack_id) = packet.ack_id() else {
+            return self.broadcast_local(packet, opts);
+        };
         let mut count = 0;
         self.state.read().apply(opts, |_, socket| {
             socket.expect_ack(ack_id, sink.clone());
@@ -187,22 +238,24 @@ impl MemoryAdapter {
 
     /// Makes the targeted local sockets join `rooms`.
     pub fn add_local(&self, opts: &BroadcastOptions, rooms: &[Room]) {
-        let mut state = self.state.write();
-        for id in state.targets(opts) {
-            for room in rooms {
-                state.join(id, room);
+        self.change(|state, events| {
+            for id in state.targets(opts) {
+                for room in rooms {
+                    state.join(id, room, events);
+                }
             }
-        }
+        });
     }
 
     /// Makes the targeted local sockets leave `rooms`.
     pub fn del_local(&self, opts: &BroadcastOptions, rooms: &[Room]) {
-        let mut state = self.state.write();
-        for id in state.targets(opts) {
-            for room in rooms {
-                state.leave(id, room);
+        self.change(|state, events| {
+            for id in state.targets(opts) {
+                for room in rooms {
+                    state.leave(id, room, events);
+                }
             }
-        }
+        });
     }
 
     /// Disconnects the targeted local sockets.
@@ -226,36 +279,39 @@ fn done<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, Result<T, Error>> {
 impl Adapter for MemoryAdapter {
     fn add_socket(&self, socket: Arc<dyn LocalSocket>) {
         let id = socket.id();
-        let mut state = self.state.write();
-        state.sockets.insert(
-            id,
-            Member {
-                socket,
-                rooms: HashSet::new(),
-            },
-        );
-        state.join(id, &Room::of_socket(id));
+        self.change(|state, events| {
+            state.sockets.insert(
+                id,
+                Member {
+                    socket,
+                    rooms: HashSet::new(),
+                },
+            );
+            state.join(id, &Room::of_socket(id), events);
+        });
     }
 
     fn remove_socket(&self, id: Sid) {
-        let mut state = self.state.write();
-        let Some(member) = state.sockets.remove(&id) else {
-            return;
-        };
-        for room in member.rooms {
-            state.drop_member(id, &room);
-        }
+        self.change(|state, events| {
+            let Some(member) = state.sockets.remove(&id) else {
+                return;
+            };
+            for room in member.rooms {
+                state.drop_member(id, &room, events);
+            }
+        });
     }
 
     fn add_all(&self, id: Sid, rooms: &[Room]) {
-        let mut state = self.state.write();
-        for room in rooms {
-            state.join(id, room);
-        }
+        self.change(|state, events| {
+            for room in rooms {
+                state.join(id, room, events);
+            }
+        });
     }
 
     fn del(&self, id: Sid, room: &Room) {
-        self.state.write().leave(id, room);
+        self.change(|state, events| state.leave(id, room, events));
     }
 
     fn socket_rooms(&self, id: Sid) -> Vec<Room> {
@@ -270,6 +326,10 @@ impl Adapter for MemoryAdapter {
         self.state.read().rooms.get(room).map_or(0, Members::len)
     }
 
+    fn on_room_event(&self, listener: RoomListener) {
+        self.listeners.write().push(listener);
+    }
+
     fn broadcast<'a>(
         &'a self,
         packet: &'a BroadcastPacket,
@@ -282,12 +342,13 @@ impl Adapter for MemoryAdapter {
     fn broadcast_with_ack<'a>(
         &'a self,
         packet: &'a BroadcastPacket,
-        ack_id: u64,
         opts: &'a BroadcastOptions,
         sink: AckSink,
     ) -> BoxFuture<'a, Result<usize, Error>> {
-        let count = self.broadcast_local_with_ack(packet, ack_id, opts, &sink);
-        done(count)
+        let count = self.broadcast_local_with_ack(packet, opts, &sink);
+        let _ = sink.send(AckMessage::Count(count));
+        // One server: this one.
+        done(1)
     }
 
     fn fetch_sockets<'a>(
@@ -333,8 +394,21 @@ impl Adapter for MemoryAdapter {
         done(())
     }
 
+    fn server_side_emit_with_ack<'a>(
+        &'a self,
+        _event: &'a str,
+        _args: &'a [Value],
+    ) -> BoxFuture<'a, Result<Vec<Value>, PartialAcks<Value>>> {
+        // No other server: nobody to answer.
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+
     fn all_rooms(&self) -> BoxFuture<'_, Result<Vec<Room>, Error>> {
         done(self.local_rooms())
+    }
+
+    fn server_count(&self) -> BoxFuture<'_, Result<usize, Error>> {
+        done(1)
     }
 }
 
@@ -448,6 +522,40 @@ mod tests {
         assert!(adapter.socket_rooms(sockets[2].id()).is_empty());
         adapter.remove_socket(sockets[1].id());
         assert!(!adapter.local_rooms().contains(&room("b")));
+    }
+
+    #[test]
+    fn room_changes_reach_listeners_in_order() {
+        let adapter = MemoryAdapter::new();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        adapter.on_room_event(Arc::new(move |event: &RoomEvent| {
+            sink.lock().push(event.clone())
+        }));
+        let socket = Arc::new(Probe {
+            id: Some(Sid::new()),
+            ..Probe::default()
+        });
+        let id = socket.id();
+        let own = Room::of_socket(id);
+        adapter.add_socket(socket);
+        adapter.add_all(id, &[room("a"), room("a")]);
+        adapter.del(id, &room("a"));
+        adapter.del(id, &room("never-joined"));
+        adapter.remove_socket(id);
+        assert_eq!(
+            *seen.lock(),
+            vec![
+                RoomEvent::Create(own.clone()),
+                RoomEvent::Join(own.clone(), id),
+                RoomEvent::Create(room("a")),
+                RoomEvent::Join(room("a"), id),
+                RoomEvent::Leave(room("a"), id),
+                RoomEvent::Delete(room("a")),
+                RoomEvent::Leave(own.clone(), id),
+                RoomEvent::Delete(own),
+            ]
+        );
     }
 
     #[test]

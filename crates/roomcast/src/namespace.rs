@@ -7,20 +7,24 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use parking_lot::RwLock;
 use roomcast_engineio::{IdHasher, Sid};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::sync::OnceCell;
 
-use crate::adapter::{Adapter, LocalSocket};
+use crate::adapter::{Adapter, LocalSocket, NamespaceHooks, ServerAck};
 use crate::broadcast::{namespace_methods, BroadcastOperator};
-use crate::error::{ConnectError, Error};
-use crate::handler::{erase, BoxFuture, ErasedHandler, Handler};
-use crate::payload::to_arg_values;
+use crate::error::{ConnectError, Error, PartialAcks};
+use crate::handler::{erase, spawn_inline, BoxFuture, ErasedHandler, FromContext, Handler};
+use crate::packet::EncodeError;
+use crate::payload::{to_arg_values, Args, ArgsError};
 use crate::rooms::Room;
 use crate::scope::Scope;
 use crate::socket::Socket;
+use crate::value::{from_value, Value};
 
 /// A connect handler, its parameter types erased: its context is the new socket.
 pub(crate) type ConnectHandler = Arc<dyn ErasedHandler<Socket>>;
@@ -29,6 +33,16 @@ pub(crate) type ConnectHandler = Arc<dyn ErasedHandler<Socket>>;
 /// with a [`ConnectError`].
 pub(crate) type Middleware =
     Arc<dyn Fn(Socket) -> BoxFuture<'static, Result<(), ConnectError>> + Send + Sync>;
+
+/// A handler of server-side events, its parameter types erased.
+type ServerEventHandler = Arc<dyn ErasedHandler<ServerEventContext>>;
+
+/// Sees every server-side event from the other servers.
+type AnyServerEventHandler =
+    Arc<dyn Fn(Namespace, String, Args) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Event names `server_side_emit` refuses, as Node's `serverSideEmit` does.
+const RESERVED_SERVER_EVENTS: [&str; 3] = ["connect", "connection", "new_namespace"];
 
 /// A namespace (Node's `io.of(name)`). Cheap to clone.
 ///
@@ -57,6 +71,15 @@ struct NamespaceInner {
     sockets: RwLock<HashMap<Sid, Socket, IdHasher>>,
     middleware: RwLock<Vec<Middleware>>,
     connect_handlers: RwLock<Vec<ConnectHandler>>,
+    server_events: RwLock<ServerEvents>,
+    /// Set once the adapter's `init` has run.
+    ready: OnceCell<()>,
+}
+
+#[derive(Default)]
+struct ServerEvents {
+    by_name: HashMap<Box<str>, ServerEventHandler>,
+    any: Vec<AnyServerEventHandler>,
 }
 
 impl Namespace {
@@ -67,7 +90,30 @@ impl Namespace {
                 sockets: RwLock::new(HashMap::default()),
                 middleware: RwLock::new(Vec::new()),
                 connect_handlers: RwLock::new(Vec::new()),
+                server_events: RwLock::new(ServerEvents::default()),
+                ready: OnceCell::new(),
             }),
+        }
+    }
+
+    /// Waits until the adapter is initialized for this namespace (runs its `init` the first
+    /// time). A failed `init` is logged: the namespace then works on this process alone.
+    pub async fn ready(&self) {
+        self.inner
+            .ready
+            .get_or_init(|| async {
+                let hooks = Arc::downgrade(&self.inner) as Weak<dyn NamespaceHooks>;
+                if let Err(error) = self.adapter().init(hooks).await {
+                    tracing::warn!(nsp = self.name(), %error, "adapter not initialized");
+                }
+            })
+            .await;
+    }
+
+    /// Releases the adapter (see [`Adapter::close`]), if it was initialized.
+    pub(crate) async fn close_adapter(&self) {
+        if self.inner.ready.initialized() {
+            self.adapter().close().await;
         }
     }
 
@@ -203,15 +249,165 @@ impl Namespace {
 
     namespace_methods!();
 
-    /// Sends an event to the other servers of the cluster; with the in-memory adapter there
-    /// are none, and nothing happens.
+    /// Sends an event to the other servers of the cluster (Node's `serverSideEmit`): they
+    /// receive it through [`Namespace::on_server_event`]. With the in-memory adapter there are
+    /// none, and nothing happens.
     pub async fn server_side_emit<T: Serialize + ?Sized>(
         &self,
         event: &str,
         data: &T,
     ) -> Result<(), Error> {
-        let args = to_arg_values(data).map_err(crate::packet::EncodeError::from)?;
+        let args = server_side_args(event, data)?;
         self.adapter().server_side_emit(event, &args).await
+    }
+
+    /// Sends an event to the other servers and collects the first argument of each one's
+    /// acknowledgement, read as `R` (Node's `serverSideEmitWithAck`). When a server does not
+    /// answer within the adapter's request timeout, the error carries the answers that came.
+    pub async fn server_side_emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<Vec<R>, PartialAcks<R>> {
+        let args = server_side_args(event, data).map_err(PartialAcks::from)?;
+        let read = |values: Vec<Value>| -> Result<Vec<R>, Error> {
+            values
+                .into_iter()
+                .map(|value| Ok(from_value(value)?))
+                .collect()
+        };
+        match self.adapter().server_side_emit_with_ack(event, &args).await {
+            Ok(values) => read(values).map_err(PartialAcks::from),
+            Err(partial) => Err(PartialAcks {
+                error: partial.error,
+                responses: read(partial.responses).unwrap_or_default(),
+            }),
+        }
+    }
+
+    /// Registers the handler of a server-side event that other servers send with
+    /// `server_side_emit` (Node's `io.on("event", …)` for server-side events). Its
+    /// parameters are, in any order, any of [`Namespace`], [`ServerAck`] (the answer, for
+    /// `server_side_emit_with_ack`) and the event's arguments as a deserializable type.
+    pub fn on_server_event<H, T>(&self, event: impl Into<Box<str>>, handler: H)
+    where
+        H: Handler<ServerEventContext, T>,
+        T: 'static,
+    {
+        self.inner
+            .server_events
+            .write()
+            .by_name
+            .insert(event.into(), erase(handler));
+    }
+
+    /// Registers a handler that sees every server-side event from the other servers, with its
+    /// name, before the event's own handler.
+    pub fn on_any_server_event<F, Fut>(&self, handler: F)
+    where
+        F: Fn(Namespace, String, Args) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.inner
+            .server_events
+            .write()
+            .any
+            .push(Arc::new(move |nsp, event, args| {
+                Box::pin(handler(nsp, event, args))
+            }));
+    }
+}
+
+/// The arguments of a server-side event, checked as Node checks them.
+fn server_side_args<T: Serialize + ?Sized>(event: &str, data: &T) -> Result<Vec<Value>, Error> {
+    if RESERVED_SERVER_EVENTS.contains(&event) || crate::packet::is_reserved_event(event) {
+        return Err(EncodeError::ReservedEvent(event.to_owned()).into());
+    }
+    Ok(to_arg_values(data).map_err(EncodeError::from)?)
+}
+
+impl NamespaceHooks for NamespaceInner {
+    fn name(&self) -> &str {
+        self.scope.name()
+    }
+
+    fn next_ack_id(&self) -> u64 {
+        self.scope.next_ack_id()
+    }
+
+    fn server_side_event(self: Arc<Self>, event: String, args: Vec<Value>, ack: Option<ServerAck>) {
+        let nsp = Namespace { inner: self };
+        let (any, handler) = {
+            let events = nsp.inner.server_events.read();
+            (
+                events.any.clone(),
+                events.by_name.get(event.as_str()).cloned(),
+            )
+        };
+        let args = Args::from_values(args);
+        for any in any {
+            spawn_inline(any(nsp.clone(), event.clone(), args.clone()));
+        }
+        let Some(handler) = handler else {
+            tracing::debug!(
+                nsp = nsp.name(),
+                event,
+                "server-side event without a handler"
+            );
+            return;
+        };
+        let ctx = ServerEventContext {
+            nsp: nsp.clone(),
+            args,
+            ack,
+        };
+        match handler.call(ctx) {
+            Ok(future) => crate::handler::run_inline(future, move |outcome| {
+                if let Err(error) = outcome {
+                    tracing::warn!(nsp = nsp.name(), event, %error, "server-side event handler failed");
+                }
+            }),
+            Err(error) => {
+                tracing::warn!(nsp = nsp.name(), event, %error, "server-side event not handled")
+            }
+        }
+    }
+}
+
+/// What a server-side event handler is called with: the namespace, the event's arguments and
+/// the sender's acknowledgement, if it waits for one.
+pub struct ServerEventContext {
+    nsp: Namespace,
+    args: Args,
+    ack: Option<ServerAck>,
+}
+
+impl fmt::Debug for ServerEventContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerEventContext")
+            .field("nsp", &self.nsp)
+            .field("args", &self.args)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FromContext<ServerEventContext> for Namespace {
+    fn from_context(ctx: &mut ServerEventContext) -> Result<Namespace, ArgsError> {
+        Ok(ctx.nsp.clone())
+    }
+}
+
+/// The sender's acknowledgement; sending on it does nothing when the sender waits for none.
+impl FromContext<ServerEventContext> for ServerAck {
+    fn from_context(ctx: &mut ServerEventContext) -> Result<ServerAck, ArgsError> {
+        Ok(ctx.ack.take().unwrap_or_else(|| ServerAck::new(drop)))
+    }
+}
+
+/// The event's arguments, read as the parameter's type.
+impl<T: DeserializeOwned + 'static> FromContext<ServerEventContext> for T {
+    fn from_context(ctx: &mut ServerEventContext) -> Result<T, ArgsError> {
+        ctx.args.deserialize()
     }
 }
 

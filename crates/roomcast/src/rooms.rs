@@ -58,6 +58,13 @@ impl Room {
         Room(Arc::from(id.as_str()))
     }
 
+    /// A room named by another server of a cluster: any name Node allows (the empty string,
+    /// control characters, any length), taken as it is. Names from users and clients go
+    /// through [`Room::new`].
+    pub fn from_peer(name: impl Into<Arc<str>>) -> Room {
+        Room(name.into())
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -92,6 +99,35 @@ impl serde::Serialize for Room {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.0)
     }
+}
+
+/// Validates the name, as [`Room::new`] does.
+impl<'de> serde::Deserialize<'de> for Room {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Room, D::Error> {
+        let name = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Room::new(name).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Reads the room names of another server: strings as they are, numbers (Node allows numeric
+/// rooms) as their decimal text; see [`Room::from_peer`].
+pub(crate) fn peer_rooms<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Room>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Name {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    let names = <Vec<Name> as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(names
+        .into_iter()
+        .map(|name| match name {
+            Name::Text(text) => Room::from_peer(text),
+            Name::Number(number) => Room::from_peer(number.to_string()),
+        })
+        .collect())
 }
 
 /// One or several room names: `&str`, `String`, [`Room`], a socket id, or a list of them.

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::adapter::{Adapter, BroadcastOptions, BroadcastPacket, SocketInfo};
+use crate::adapter::{AckMessage, Adapter, BroadcastOptions, BroadcastPacket, SocketInfo};
 use crate::error::{Error, PartialAcks};
 use crate::packet::encode_event;
 use crate::rooms::Room;
@@ -60,12 +60,13 @@ impl Scope {
         data: &T,
     ) -> Result<(), Error> {
         let encoded = encode_event(&self.name, event, data, None)?;
-        let packet = BroadcastPacket::new(self.name.clone(), encoded)?;
+        let packet = BroadcastPacket::encoded(self.name.clone(), None, encoded)?;
         self.adapter.broadcast(&packet, opts).await
     }
 
     /// Sends an event asking every targeted socket for an acknowledgement, and collects the
-    /// first argument of each answer until `opts.flags.timeout`.
+    /// first argument of each answer until `opts.flags.timeout`: done once every server that
+    /// takes part has said how many sockets it reached and that many have answered.
     pub(crate) async fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
         opts: &BroadcastOptions,
@@ -83,19 +84,22 @@ impl Scope {
         let ack_id = self.next_ack_id();
         let encoded =
             encode_event(&self.name, event, data, Some(ack_id)).map_err(|e| fail(e.into()))?;
-        let packet = BroadcastPacket::new(self.name.clone(), encoded).map_err(fail)?;
+        let packet =
+            BroadcastPacket::encoded(self.name.clone(), Some(ack_id), encoded).map_err(fail)?;
         let (sink, mut answers) = mpsc::unbounded_channel();
         let mut responses = Vec::new();
         let collect = async {
-            let expected = self
-                .adapter
-                .broadcast_with_ack(&packet, ack_id, opts, sink)
-                .await?;
-            while responses.len() < expected {
-                let Some(args) = answers.recv().await else {
-                    return Err(Error::Disconnected);
-                };
-                responses.push(args.deserialize::<R>()?);
+            let servers = self.adapter.broadcast_with_ack(&packet, opts, sink).await?;
+            let (mut counted, mut expected) = (0, 0);
+            while counted < servers || responses.len() < expected {
+                match answers.recv().await {
+                    Some(AckMessage::Count(count)) => {
+                        counted += 1;
+                        expected += count;
+                    }
+                    Some(AckMessage::Ack(args)) => responses.push(args.deserialize::<R>()?),
+                    None => return Err(Error::Disconnected),
+                }
             }
             Ok(())
         };

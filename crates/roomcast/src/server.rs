@@ -202,8 +202,10 @@ impl Server {
         EngineLayer::new(self.engine.clone())
     }
 
-    /// Serves Socket.IO on an already bound listener.
+    /// Serves Socket.IO on an already bound listener, once the adapters of the namespaces that
+    /// exist are ready (see [`Server::ready`]).
     pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
+        self.ready().await;
         serve(listener, self.engine.clone()).await
     }
 
@@ -212,9 +214,24 @@ impl Server {
         self.serve(roomcast_engineio::bind(addr).await?).await
     }
 
-    /// Closes every connection (reason `server shutting down`).
-    pub fn close(&self) {
+    /// Initializes the adapter of every namespace that exists (a cluster adapter subscribes to
+    /// its channels; see [`Adapter::init`](crate::Adapter::init)). [`Server::serve`] and
+    /// [`Server::listen`] do it before they take connections; under another server (with
+    /// [`Server::layer`]), call it before serving. Namespaces created later get ready before
+    /// their first socket connects.
+    pub async fn ready(&self) {
+        for nsp in self.namespaces() {
+            nsp.ready().await;
+        }
+    }
+
+    /// Closes every connection (reason `server shutting down`), then releases the adapters
+    /// (a cluster adapter unsubscribes, and the other servers stop counting this one).
+    pub async fn close(&self) {
         self.engine.close_all();
+        for nsp in self.namespaces() {
+            nsp.close_adapter().await;
+        }
     }
 }
 

@@ -410,6 +410,7 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
         config.ping_timeout = ping_timeout;
         config.cors = Some(Cors::default());
         let echo = EngineLayer::new(Engine::new(Echo, config));
+        io.ready().await;
         tokio::spawn(serve(listener, echo.layer(io.engine().clone())))
     } else {
         let io = io.clone();
@@ -417,7 +418,7 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
     };
     tokio::select! {
         served = served => served??,
-        _ = shutdown_signal() => io.close(),
+        _ = shutdown_signal() => io.close().await,
     }
     Ok(())
 }

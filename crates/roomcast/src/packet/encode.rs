@@ -69,6 +69,9 @@ pub enum EncodeError {
     /// The payload could not be converted into values (binary kept), for the adapter.
     #[error("cannot convert the payload: {0}")]
     Convert(#[from] ValueError),
+    /// Frames read back as an event are not one (a broadcast packet's own frames always are).
+    #[error("the frames are not an encoded event")]
+    NotAnEvent,
     /// The encoder's output is not an Engine.IO text message (it always is).
     #[error("encoded packet is not an Engine.IO message: {0}")]
     Frame(#[from] InvalidFrame),

@@ -61,6 +61,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
     chat::register(&chat);
     admin::register(&io.of("/admin"), chat, config.admin_token.clone());
     let app = web::router(&io, client);
+    io.ready().await;
 
     let listener = roomcast::bind((config.host.as_str(), config.port))
         .await
@@ -90,7 +91,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         result = &mut server => result?,
         () = shutdown_signal() => {
             tracing::info!("shutting down");
-            io.close();
+            io.close().await;
             stop.notify_one();
             if tokio::time::timeout(SHUTDOWN_GRACE, server).await.is_err() {
                 tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}, stopping anyway");

@@ -1,0 +1,170 @@
+//! A broadcast packet: encoded once into the frames every recipient shares, and readable as
+//! its event and arguments (binary inline) by an adapter that forwards it elsewhere.
+
+use std::sync::{Arc, OnceLock};
+
+use roomcast_engineio::Frame;
+
+use crate::error::Error;
+use crate::packet::{encode_event, Decoder, EncodeError, EncodedPacket, PacketData};
+use crate::payload::Spread;
+use crate::value::Value;
+
+/// A broadcast packet.
+///
+/// A packet emitted in this process is encoded once, and the same frames are queued for every
+/// recipient; its decoded form (event and arguments, binary inline as [`Value::Binary`]) is
+/// made on first use, by an adapter that forwards it to other servers. A packet that came
+/// from another server is built from its decoded form with [`BroadcastPacket::new`] and
+/// encoded once for the sockets of this process.
+///
+/// ```
+/// use roomcast::{BroadcastPacket, Value};
+///
+/// let packet = BroadcastPacket::new("/chat", "news", vec![Value::from("hi")], None).unwrap();
+/// assert_eq!(packet.frames()[0].as_bytes(), br#"42/chat,["news","hi"]"#);
+/// assert_eq!(packet.event().unwrap(), "news");
+/// assert_eq!(packet.args().unwrap(), &[Value::from("hi")]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct BroadcastPacket {
+    nsp: Arc<str>,
+    ack_id: Option<u64>,
+    frames: Arc<[Frame]>,
+    decoded: OnceLock<Decoded>,
+}
+
+/// The event name and its arguments.
+#[derive(Debug, Clone)]
+struct Decoded {
+    event: String,
+    args: Vec<Value>,
+}
+
+impl BroadcastPacket {
+    /// A packet from its decoded form: an event, its arguments (binary as
+    /// [`Value::Binary`]) and, for a broadcast asking for acknowledgements, the id they answer.
+    pub fn new(
+        nsp: impl Into<Arc<str>>,
+        event: &str,
+        args: Vec<Value>,
+        ack_id: Option<u64>,
+    ) -> Result<BroadcastPacket, Error> {
+        let nsp = nsp.into();
+        let encoded = encode_event(&nsp, event, &Spread(&args), ack_id)?;
+        let packet = BroadcastPacket::encoded(nsp, ack_id, encoded)?;
+        let _ = packet.decoded.set(Decoded {
+            event: event.to_owned(),
+            args,
+        });
+        Ok(packet)
+    }
+
+    /// A packet encoded in this process.
+    pub(crate) fn encoded(
+        nsp: Arc<str>,
+        ack_id: Option<u64>,
+        encoded: EncodedPacket,
+    ) -> Result<BroadcastPacket, Error> {
+        Ok(BroadcastPacket {
+            nsp,
+            ack_id,
+            frames: encoded.frames()?.into(),
+            decoded: OnceLock::new(),
+        })
+    }
+
+    /// The namespace the packet belongs to.
+    pub fn nsp(&self) -> &str {
+        &self.nsp
+    }
+
+    /// The acknowledgement id, for a broadcast asking for acknowledgements.
+    pub fn ack_id(&self) -> Option<u64> {
+        self.ack_id
+    }
+
+    /// The Engine.IO frames every recipient gets: the text message, then one binary message
+    /// per attachment.
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// The event name.
+    pub fn event(&self) -> Result<&str, Error> {
+        Ok(&self.decoded()?.event)
+    }
+
+    /// The arguments after the event name, binary inline as [`Value::Binary`].
+    pub fn args(&self) -> Result<&[Value], Error> {
+        Ok(&self.decoded()?.args)
+    }
+
+    fn decoded(&self) -> Result<&Decoded, Error> {
+        if let Some(decoded) = self.decoded.get() {
+            return Ok(decoded);
+        }
+        let decoded = decode(&self.frames)?;
+        Ok(self.decoded.get_or_init(|| decoded))
+    }
+}
+
+/// Reads back the event of frames this process encoded.
+fn decode(frames: &[Frame]) -> Result<Decoded, Error> {
+    let not_an_event = || Error::Encode(EncodeError::NotAnEvent);
+    let (text, attachments) = frames.split_first().ok_or_else(not_an_event)?;
+    let text = std::str::from_utf8(text.as_bytes())
+        .ok()
+        .and_then(|text| text.strip_prefix('4'))
+        .ok_or_else(not_an_event)?;
+    let mut decoder = Decoder::new();
+    let mut packet = decoder.decode_text(text).map_err(|_| not_an_event())?;
+    for attachment in attachments {
+        packet = decoder
+            .decode_binary(bytes::Bytes::copy_from_slice(attachment.as_bytes()))
+            .map_err(|_| not_an_event())?;
+    }
+    let Some(packet) = packet else {
+        return Err(not_an_event());
+    };
+    let PacketData::Event(event) = packet.data else {
+        return Err(not_an_event());
+    };
+    let (event, _, args) = event.into_parts();
+    Ok(Decoded {
+        event,
+        args: args.into_values()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn a_local_packet_reads_back_as_its_event_and_arguments() {
+        let binary = Bytes::from_static(&[1, 2, 3]);
+        let encoded = encode_event("/", "file", &("name", binary.clone()), Some(7)).unwrap();
+        let packet = BroadcastPacket::encoded("/".into(), Some(7), encoded).unwrap();
+        assert_eq!(packet.frames().len(), 2);
+        assert_eq!(packet.event().unwrap(), "file");
+        assert_eq!(
+            packet.args().unwrap(),
+            &[Value::from("name"), Value::Binary(binary)]
+        );
+    }
+
+    #[test]
+    fn a_packet_from_values_is_encoded_once_with_its_attachments() {
+        let args = vec![Value::from(1), Value::Binary(Bytes::from_static(b"ab"))];
+        let packet = BroadcastPacket::new("/chat", "ev", args.clone(), Some(3)).unwrap();
+        assert_eq!(
+            packet.frames()[0].as_bytes(),
+            br#"451-/chat,3["ev",1,{"_placeholder":true,"num":0}]"#
+        );
+        assert_eq!(packet.frames()[1].as_bytes(), b"ab");
+        assert_eq!(packet.args().unwrap(), &args[..]);
+        assert!(BroadcastPacket::new("/", "disconnect", vec![], None).is_err());
+    }
+}
