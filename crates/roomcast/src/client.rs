@@ -2,19 +2,17 @@
 //! sockets it has in each namespace (several namespaces share one connection), and connects
 //! new sockets, running the namespace's middleware and connect handlers.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use roomcast_engineio::{CloseReason, Connection as EngineConnection, Message};
 
-use crate::connect_timeout::{ConnectTimeouts, Joining};
+use crate::connect_timeout::ConnectTimeouts;
 use crate::connection::{Connection, Slot};
 use crate::disconnect::DisconnectReason;
 use crate::handler::{run_inline, spawn_inline};
 use crate::handshake::Handshake;
 use crate::outbox::Outbox;
-use crate::packet::{encode_connect, encode_connect_error, Decoder, Packet, PacketData, RawJson};
+use crate::packet::{encode_connect, encode_connect_error, Packet, PacketData, RawJson};
 use crate::registry::Registry;
 use crate::socket::Socket;
 use crate::value::Value;
@@ -37,16 +35,12 @@ impl roomcast_engineio::Handler for ServerHandler {
     type Connection = Client;
 
     fn on_open(&self, conn: roomcast_engineio::Socket) -> Client {
-        let client = Client {
-            inner: Arc::new(ClientInner {
-                registry: self.registry.clone(),
-                connection: Arc::new(Connection::new(conn)),
-                decoder: Mutex::new(Decoder::new()),
-                joined: AtomicBool::new(false),
-            }),
-        };
-        self.timeouts.watch(&client.inner);
-        client
+        let connection = Arc::new(Connection::new(conn));
+        self.timeouts.watch(&connection);
+        Client {
+            registry: self.registry.clone(),
+            connection,
+        }
     }
 }
 
@@ -54,37 +48,19 @@ impl roomcast_engineio::Handler for ServerHandler {
 /// [`Server`](crate::Server). It has no API of its own; it only appears in types.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<ClientInner>,
-}
-
-struct ClientInner {
     registry: Arc<Registry>,
     connection: Arc<Connection<Socket>>,
-    decoder: Mutex<Decoder>,
-    /// Whether any namespace was ever joined (the connect timeout only applies before).
-    joined: AtomicBool,
-}
-
-impl Joining for ClientInner {
-    fn joined(&self) -> bool {
-        self.joined.load(Ordering::Acquire)
-    }
-
-    fn close(&self) {
-        tracing::debug!(sid = %self.connection.conn().id(), "no namespace joined within connect_timeout, closing");
-        self.connection.conn().close();
-    }
 }
 
 impl Client {
     fn conn(&self) -> &roomcast_engineio::Socket {
-        self.inner.connection.conn()
+        self.connection.conn()
     }
 
     fn on_packet(&self, packet: Packet) {
         let kind = packet.packet_type();
         let Packet { nsp, data } = packet;
-        let socket = match self.inner.connection.slot(&nsp) {
+        let socket = match self.connection.slot(&nsp) {
             Some(Slot::Connected(socket)) => Some(socket),
             Some(Slot::Connecting) => None,
             None => {
@@ -123,7 +99,7 @@ impl Client {
                 return;
             }
         };
-        self.inner.connection.begin(&nsp);
+        self.connection.begin(&nsp);
         let client = self.clone();
         spawn_inline(Box::pin(
             async move { client.join_namespace(nsp, auth).await },
@@ -131,7 +107,7 @@ impl Client {
     }
 
     fn refuse(&self, nsp: &str, message: &str, data: Option<&serde_json::Value>) {
-        self.inner.connection.forget(nsp);
+        self.connection.forget(nsp);
         tracing::debug!(sid = %self.conn().id(), nsp, message, "connection to namespace refused");
         let sent = encode_connect_error(nsp, message, data)
             .map_err(Into::into)
@@ -141,30 +117,29 @@ impl Client {
         }
     }
 
-    /// The way out for packets of the namespace `nsp`.
+    /// The way out for packets of a namespace the client has no socket in.
     fn outbox(&self, nsp: &str) -> Outbox {
         Outbox::new(self.conn().clone(), nsp.into())
     }
 
     async fn join_namespace(&self, name: String, auth: Value) {
-        let Some(nsp) = self.inner.registry.namespace_for(&name, &auth).await else {
+        let Some(nsp) = self.registry.namespace_for(&name, &auth).await else {
             return self.refuse(&name, "Invalid namespace", None);
         };
         nsp.ready().await;
         let handshake = Handshake::new(self.conn().request().clone(), auth);
-        let socket = Socket::new(nsp.clone(), self.inner.connection.clone(), handshake);
+        let socket = Socket::new(nsp.clone(), self.connection.clone(), handshake);
         for middleware in nsp.middleware() {
             if let Err(error) = middleware(socket.clone()).await {
                 return self.refuse(&name, error.message(), error.data());
             }
         }
-        if !self.inner.connection.complete(&name, socket.clone()) {
+        if !self.connection.complete(&name, socket.clone()) {
             return;
         }
-        self.inner.joined.store(true, Ordering::Release);
         let sent = encode_connect(&name, socket.id().as_str(), None)
             .map_err(Into::into)
-            .and_then(|encoded| self.outbox(&name).send(encoded));
+            .and_then(|encoded| socket.outbox().send(encoded));
         if let Err(error) = sent {
             tracing::debug!(nsp = name, %error, "CONNECT reply not sent");
         }
@@ -192,7 +167,7 @@ impl Client {
 impl EngineConnection for Client {
     fn on_message(&self, message: Message) {
         let decoded = {
-            let mut decoder = self.inner.decoder.lock();
+            let mut decoder = self.connection.decoder().lock();
             match message {
                 Message::Text(text) => decoder.decode_text(&text),
                 Message::Binary(bytes) => decoder.decode_binary(bytes),
@@ -210,7 +185,7 @@ impl EngineConnection for Client {
 
     fn on_close(&self, reason: CloseReason) {
         let reason = DisconnectReason::from(reason);
-        for socket in self.inner.connection.drain() {
+        for socket in self.connection.drain() {
             socket.close(reason);
         }
     }

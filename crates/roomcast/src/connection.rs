@@ -1,20 +1,27 @@
-//! The sockets of one connection, by namespace: where each namespace the client asked for
-//! stands, connecting or connected.
+//! One connection's Socket.IO state: its packet decoder, where each namespace the client asked
+//! for stands (connecting, or its socket), and whether it ever joined one.
 //!
 //! Generic over the socket type so that this file sits below `socket.rs`, which both uses it (a
 //! disconnected socket frees its namespace; `disconnect(true)` reaches its siblings) and is what
 //! it holds; `client.rs` routes packets with it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 use roomcast_engineio::Socket as EngineSocket;
 
+use crate::connect_timeout::Joining;
+use crate::packet::Decoder;
+
 /// A connection and its sockets.
 pub(crate) struct Connection<S> {
     conn: EngineSocket,
+    decoder: Mutex<Decoder>,
     /// Keyed by names the client sends: std's keyed hasher.
     slots: Mutex<HashMap<String, Slot<S>>>,
+    /// Whether any namespace was ever joined (the connect timeout only applies before).
+    joined: AtomicBool,
 }
 
 /// Where a namespace of a connection stands.
@@ -29,13 +36,20 @@ impl<S: Clone> Connection<S> {
     pub(crate) fn new(conn: EngineSocket) -> Connection<S> {
         Connection {
             conn,
+            decoder: Mutex::new(Decoder::new()),
             slots: Mutex::new(HashMap::new()),
+            joined: AtomicBool::new(false),
         }
     }
 
     /// The Engine.IO connection.
     pub(crate) fn conn(&self) -> &EngineSocket {
         &self.conn
+    }
+
+    /// The connection's packet decoder (binary packets span several messages).
+    pub(crate) fn decoder(&self) -> &Mutex<Decoder> {
+        &self.decoder
     }
 
     /// Where the namespace stands (`None`: never asked for, or freed).
@@ -58,6 +72,7 @@ impl<S: Clone> Connection<S> {
         match slots.get_mut(nsp) {
             Some(slot @ Slot::Connecting) if !self.conn.is_closed() => {
                 *slot = Slot::Connected(socket);
+                self.joined.store(true, Ordering::Release);
                 true
             }
             _ => false,
@@ -91,5 +106,16 @@ impl<S: Clone> Connection<S> {
                 Slot::Connecting => None,
             })
             .collect()
+    }
+}
+
+impl<S: Send + 'static> Joining for Connection<S> {
+    fn joined(&self) -> bool {
+        self.joined.load(Ordering::Acquire)
+    }
+
+    fn close(&self) {
+        tracing::debug!(sid = %self.conn.id(), "no namespace joined within connect_timeout, closing");
+        self.conn.close();
     }
 }

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use roomcast_engineio::Socket as Connection;
+use roomcast_engineio::{Frame, Socket as Connection};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::packet::{encode_ack, encode_disconnect, encode_event, EncodedPacket};
+use crate::packet::{encode_ack, encode_disconnect, encode_event, EncodeError, EncodedPacket};
 
 /// A socket's way out: cheap to clone (two reference counts).
 #[derive(Clone)]
@@ -29,9 +29,10 @@ impl Outbox {
     /// Queues an encoded packet, its attachments right after it.
     pub(crate) fn send(&self, encoded: EncodedPacket) -> Result<(), Error> {
         if encoded.attachments.is_empty() {
-            return Ok(self.conn.send(encoded.text_frame()?)?);
+            let frame = Frame::from_encoded_message(encoded.text).map_err(EncodeError::from)?;
+            return Ok(self.conn.send(frame)?);
         }
-        Ok(self.conn.send_all(&encoded.frames()?)?)
+        Ok(self.conn.send_all(&encoded.into_frames()?)?)
     }
 
     /// Sends an event, asking for an acknowledgement with `ack_id`.

@@ -125,6 +125,11 @@ impl Socket {
         self.inner.id
     }
 
+    /// What the socket sends through.
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.inner.outbox
+    }
+
     /// The namespace name, e.g. `/chat`.
     pub fn ns(&self) -> &str {
         self.inner.nsp.name()

@@ -66,10 +66,16 @@ impl BroadcastPacket {
         ack_id: Option<u64>,
         encoded: EncodedPacket,
     ) -> Result<BroadcastPacket, Error> {
+        let EncodedPacket { text, attachments } = encoded;
+        // Shared by every recipient: the clone turns the fresh buffer into a shared one once
+        // here, so that each recipient's clone is a plain reference count increment.
+        let text = Frame::from_encoded_message(text.clone()).map_err(EncodeError::from)?;
         Ok(BroadcastPacket {
             nsp,
             ack_id,
-            frames: encoded.frames()?.into(),
+            frames: std::iter::once(text)
+                .chain(attachments.into_iter().map(Frame::binary))
+                .collect(),
             decoded: OnceLock::new(),
         })
     }

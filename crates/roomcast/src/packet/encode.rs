@@ -38,17 +38,13 @@ impl EncodedPacket {
         std::str::from_utf8(&self.text).unwrap_or_default()
     }
 
-    /// The text message as an Engine.IO frame.
-    pub fn text_frame(&self) -> Result<Frame, EncodeError> {
-        Ok(Frame::from_encoded_message(self.text.clone())?)
-    }
-
-    /// Every frame of the packet, in order: the text message, then one binary message per
-    /// attachment.
-    pub fn frames(&self) -> Result<Vec<Frame>, EncodeError> {
+    /// The Engine.IO frames of the packet, in order: the text message, then one binary
+    /// message per attachment. The buffers move into the frames (a fresh buffer's first clone
+    /// would allocate).
+    pub fn into_frames(self) -> Result<Vec<Frame>, EncodeError> {
         let mut frames = Vec::with_capacity(1 + self.attachments.len());
-        frames.push(self.text_frame()?);
-        frames.extend(self.attachments.iter().cloned().map(Frame::binary));
+        frames.push(Frame::from_encoded_message(self.text)?);
+        frames.extend(self.attachments.into_iter().map(Frame::binary));
         Ok(frames)
     }
 }
