@@ -127,21 +127,44 @@ function relayServerSideEmits(nsp) {
   nsp._onServerSideEmit = (args) => nsp.local.emit("fromServer", ...args);
 }
 
-/** The Redis adapter (classic pub/sub) and its two clients. */
-async function redisAdapter() {
-  const { createClient } = require("redis");
-  const { createAdapter } = require("@socket.io/redis-adapter");
-  const pub = createClient({ url: process.env.REDIS_URL || "redis://127.0.0.1:6379" });
+/**
+ * The Redis adapter ADAPTER names (`redis`: classic pub/sub, `redis-sharded`: sharded pub/sub
+ * with REDIS_SUBSCRIPTION_MODE) and its two clients, over REDIS_URL (comma-separated: the seed
+ * nodes of a Redis Cluster), channels prefixed with REDIS_KEY.
+ */
+async function redisAdapter(kind) {
+  const { createClient, createCluster } = require("redis");
+  const { createAdapter, createShardedAdapter } = require("@socket.io/redis-adapter");
+  const urls = (process.env.REDIS_URL || "redis://127.0.0.1:6379").split(",").filter(Boolean);
+  const pub =
+    urls.length > 1
+      ? createCluster({ rootNodes: urls.map((url) => ({ url })) })
+      : createClient({ url: urls[0] });
   const sub = pub.duplicate();
   for (const client of [pub, sub]) {
     client.on("error", (err) => console.error(`redis: ${err.message}`));
   }
   await Promise.all([pub.connect(), sub.connect()]);
-  return { adapter: createAdapter(pub, sub), clients: [pub, sub] };
+  const key = process.env.REDIS_KEY || "socket.io";
+  const adapter =
+    kind === "redis-sharded"
+      ? createShardedAdapter(pub, sub, {
+          channelPrefix: key,
+          subscriptionMode: process.env.REDIS_SUBSCRIPTION_MODE || "dynamic",
+        })
+      : createAdapter(pub, sub, {
+          key,
+          ...(process.env.REDIS_REQUESTS_TIMEOUT && {
+            requestsTimeout: Number(process.env.REDIS_REQUESTS_TIMEOUT),
+          }),
+        });
+  return { adapter, clients: [pub, sub] };
 }
 
 async function main() {
-  const redis = process.env.ADAPTER === "redis" ? await redisAdapter() : null;
+  const kind = process.env.ADAPTER || "memory";
+  if (!["memory", "redis", "redis-sharded"].includes(kind)) throw new Error(`unknown ADAPTER ${kind}`);
+  const redis = kind === "memory" ? null : await redisAdapter(kind);
   const httpServer = http.createServer((req, res) => res.writeHead(404).end());
   const io = new Server(httpServer, {
     pingInterval: PING_INTERVAL,

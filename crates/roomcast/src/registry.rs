@@ -20,11 +20,15 @@ use crate::value::Value;
 /// Makes the adapter of each namespace, given its name.
 pub type AdapterFactory = Arc<dyn Fn(&str) -> Arc<dyn Adapter> + Send + Sync>;
 
+/// Told of each namespace created after it was registered (Node's `new_namespace`).
+pub(crate) type NamespaceListener = Arc<dyn Fn(&Namespace) + Send + Sync>;
+
 /// The namespaces of a server.
 pub(crate) struct Registry {
     namespaces: RwLock<Namespaces>,
     parents: RwLock<Vec<ParentNamespace>>,
     adapter: AdapterFactory,
+    listeners: RwLock<Vec<NamespaceListener>>,
 }
 
 /// The namespaces, by name and in creation order.
@@ -49,7 +53,13 @@ impl Registry {
             namespaces: RwLock::new(Namespaces::default()),
             parents: RwLock::new(Vec::new()),
             adapter,
+            listeners: RwLock::new(Vec::new()),
         }
+    }
+
+    /// Calls `listener` for every namespace created from now on.
+    pub(crate) fn on_new_namespace(&self, listener: NamespaceListener) {
+        self.listeners.write().push(listener);
     }
 
     /// The namespace `name`, created if needed (a missing leading `/` is added).
@@ -62,10 +72,26 @@ impl Registry {
     }
 
     fn create(&self, name: String, parent: Option<&ParentNamespace>) -> Namespace {
-        let mut namespaces = self.namespaces.write();
-        if let Some(nsp) = namespaces.by_name.get(name.as_str()) {
-            return nsp.clone();
+        let nsp = {
+            let mut namespaces = self.namespaces.write();
+            if let Some(nsp) = namespaces.by_name.get(name.as_str()) {
+                return nsp.clone();
+            }
+            self.insert(&mut namespaces, name, parent)
+        };
+        let listeners = self.listeners.read().clone();
+        for listener in listeners {
+            listener(&nsp);
         }
+        nsp
+    }
+
+    fn insert(
+        &self,
+        namespaces: &mut Namespaces,
+        name: String,
+        parent: Option<&ParentNamespace>,
+    ) -> Namespace {
         let name: Arc<str> = name.into();
         let nsp = Namespace::new(name.clone(), (self.adapter)(&name));
         if let Some(parent) = parent {

@@ -138,6 +138,15 @@ impl Server {
         self.registry.add_parent(Matcher::predicate(predicate))
     }
 
+    /// Calls `listener` with every namespace created from now on, dynamic ones included
+    /// (Node's `io.on("new_namespace", …)`).
+    pub fn on_new_namespace<F>(&self, listener: F)
+    where
+        F: Fn(&Namespace) + Send + Sync + 'static,
+    {
+        self.registry.on_new_namespace(Arc::new(listener));
+    }
+
     /// Every namespace, in creation order.
     pub fn namespaces(&self) -> Vec<Namespace> {
         self.registry.namespaces()

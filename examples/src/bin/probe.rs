@@ -2,17 +2,21 @@
 //! describes, so that one black-box client drives roomcast, Node's socket.io and others alike.
 //!
 //! Env: `PORT` (3000), `PING_INTERVAL` / `PING_TIMEOUT` (ms), `PROTOCOL_SUITE=1` (serves the
-//! official Engine.IO / Socket.IO protocol test suites).
+//! official Engine.IO / Socket.IO protocol test suites), `ADAPTER` (`memory`, `redis`,
+//! `redis-sharded`) with `REDIS_URL` (comma-separated: a Redis Cluster's seed nodes),
+//! `REDIS_KEY`, `REDIS_SUBSCRIPTION_MODE` and `REDIS_REQUESTS_TIMEOUT` (ms).
 
 use std::future::Future;
 use std::time::Duration;
 
+use roomcast::payload::Spread;
 use roomcast::{
-    AckSender, Args, BroadcastOperator, ConnectError, Namespace, Server, ServerOptions, Socket,
-    Value,
+    AckSender, AdapterFactory, Args, BroadcastOperator, ConnectError, Namespace, Server,
+    ServerOptions, Socket, Value,
 };
 use roomcast_engineio::{serve, Config, Cors, Engine, EngineLayer};
 use roomcast_examples::{env_millis, init_tracing, port, shutdown_signal, Echo};
+use roomcast_redis::{RedisAdapter, SubscriptionMode};
 use serde_json::json;
 use tower_layer::Layer;
 
@@ -381,10 +385,57 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(run(suite))
 }
 
-async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
-    if std::env::var("ADAPTER").is_ok_and(|adapter| adapter == "redis") {
-        return Err("ADAPTER=redis: the Redis adapter is not part of this build yet".into());
+/// The adapter `ADAPTER` names, over `REDIS_URL` (comma-separated URLs: the seed nodes of a
+/// Redis Cluster), `REDIS_KEY` and `REDIS_SUBSCRIPTION_MODE`.
+async fn adapter() -> Result<Option<AdapterFactory>, Box<dyn std::error::Error>> {
+    let kind = std::env::var("ADAPTER").unwrap_or_else(|_| "memory".to_owned());
+    let sharded = match kind.as_str() {
+        "memory" => return Ok(None),
+        "redis" => None,
+        "redis-sharded" => Some(match std::env::var("REDIS_SUBSCRIPTION_MODE").as_deref() {
+            Ok("static") => SubscriptionMode::Static,
+            Ok("dynamic") | Err(_) => SubscriptionMode::Dynamic,
+            Ok("dynamic-private") => SubscriptionMode::DynamicPrivate,
+            Ok(other) => return Err(format!("unknown REDIS_SUBSCRIPTION_MODE {other:?}").into()),
+        }),
+        other => return Err(format!("unknown ADAPTER {other:?}").into()),
+    };
+    let urls = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let mut urls = urls.split(',').map(str::trim).filter(|url| !url.is_empty());
+    let first = urls.next().ok_or("REDIS_URL is empty")?;
+    let rest: Vec<&str> = urls.collect();
+    let mut builder = RedisAdapter::builder(first);
+    if !rest.is_empty() {
+        builder = builder.cluster(rest);
     }
+    if let Ok(key) = std::env::var("REDIS_KEY") {
+        builder = builder.key(key);
+    }
+    if let Some(timeout) = env_millis("REDIS_REQUESTS_TIMEOUT")? {
+        builder = builder.requests_timeout(timeout);
+    }
+    if let Some(mode) = sharded {
+        builder = builder.sharded(mode);
+    }
+    Ok(Some(builder.connect().await?.factory()))
+}
+
+/// Events other servers send with `server_side_emit` reach this server's sockets of the
+/// namespace as `fromServer`, with the event name first.
+fn relay_server_side_emits(nsp: &Namespace) {
+    nsp.on_any_server_event(|nsp: Namespace, event: String, args: Args| async move {
+        let mut values = vec![Value::String(event)];
+        match args.into_values() {
+            Ok(args) => values.extend(args),
+            Err(error) => return tracing::warn!(%error, "server-side event not relayed"),
+        }
+        if let Err(error) = nsp.local().emit("fromServer", &Spread(&values)).await {
+            tracing::warn!(%error, "fromServer not sent");
+        }
+    });
+}
+
+async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var("RECOVERY").is_ok_and(|recovery| recovery == "1") {
         return Err("RECOVERY=1: connection state recovery is not part of this build yet".into());
     }
@@ -399,8 +450,16 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
     options.engine.ping_timeout = ping_timeout;
     options.engine.max_payload = 1_000_000;
     options.engine.cors = Some(Cors::default());
+    if let Some(adapter) = adapter().await? {
+        options.adapter = adapter;
+    }
     let io = Server::with_options(options);
+    io.on_new_namespace(relay_server_side_emits);
+    for nsp in io.namespaces() {
+        relay_server_side_emits(&nsp);
+    }
     build(&io, suite);
+    io.ready().await;
 
     let listener = roomcast_engineio::bind(("127.0.0.1", port)).await?;
     println!("listening on {port}");
@@ -410,7 +469,6 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
         config.ping_timeout = ping_timeout;
         config.cors = Some(Cors::default());
         let echo = EngineLayer::new(Engine::new(Echo, config));
-        io.ready().await;
         tokio::spawn(serve(listener, echo.layer(io.engine().clone())))
     } else {
         let io = io.clone();

@@ -31,22 +31,24 @@ export function freePort() {
   });
 }
 
-function command(kind) {
+function command(kind, target) {
   const program = PROGRAMS[kind];
   if (!program) throw new Error(`unknown server kind ${kind}`);
-  if (TARGET === 'node') return [process.execPath, [path.join(ROOT, program.node)]];
+  if (target === 'node') return [process.execPath, [path.join(ROOT, program.node)]];
   const dir = process.env.ROOMCAST_BIN_DIR || path.join(ROOT, 'target/debug');
   return [path.join(dir, program.roomcast), []];
 }
 
 /**
  * Starts `kind` ('probe' or 'eio-echo') with extra environment variables and resolves once it
- * prints `listening on PORT`. Returns `{ port, url, proc, output, stop }`; `output()` is what the
- * process printed so far (stdout and stderr), for assertions on logs.
+ * prints `listening on PORT`. Returns `{ port, url, proc, output, stop, kill }`; `output()` is
+ * what the process printed so far (stdout and stderr), for assertions on logs. `target`
+ * (`roomcast` or `node`, default E2E_TARGET) picks the implementation, so that one test can run
+ * both side by side.
  */
-export async function startServer(kind, env = {}) {
+export async function startServer(kind, env = {}, target = TARGET) {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const [cmd, args] = command(kind);
+  const [cmd, args] = command(kind, target);
   const proc = spawn(cmd, args, {
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,5 +81,12 @@ export async function startServer(kind, env = {}) {
       proc.once('exit', () => resolve());
       proc.kill('SIGTERM');
     });
-  return { port, url: `http://127.0.0.1:${port}`, proc, output: () => out, stop };
+  /** Ends the process at once (SIGKILL), as a crash would. */
+  const kill = () =>
+    new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  return { port, url: `http://127.0.0.1:${port}`, proc, output: () => out, stop, kill, target };
 }
