@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of roomcast on a fresh machine: installs what the tests need (the npm packages
-# of the lockfile, Debian's Chromium), builds the binaries the end-to-end tests drive, then runs
-# the Rust tests, the end-to-end tests with the official Socket.IO / Engine.IO clients, and the
-# browser test of the chat demo.
+# of the lockfile, Debian's redis-server / redis-tools and Chromium), builds the binaries the
+# end-to-end tests drive, then runs the Rust tests, the end-to-end tests with the official
+# Socket.IO / Engine.IO clients (the cluster tests start their own Redis servers and Redis
+# Cluster on free ports), and the browser test of the chat demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,10 +14,14 @@ if ! npm ls --depth=0 >/dev/null 2>&1; then
   npm ci --no-audit --no-fund
 fi
 
-step "Chromium (Debian's, for the browser test)"
-if [ ! -x /usr/bin/chromium ]; then
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+step "Debian packages: redis-server, redis-tools, Chromium${missing[*]:+ (installing ${missing[*]})}"
+if [ ${#missing[@]} -gt 0 ]; then
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 
 step "cargo build (the binaries the end-to-end tests start)"

@@ -509,12 +509,11 @@ impl Adapter for RedisAdapter {
             self.publish(message);
             let count = self.local.broadcast_local_with_ack(packet, opts, &sink);
             let _ = sink.send(AckMessage::Count(count));
-            // Forget the request once its answers can no longer be waited for.
-            let timeout = opts.flags.timeout.unwrap_or(self.requests_timeout);
+            // Forget the request once nobody waits for its answers any more.
             let me = self.me.clone();
             let forget = request_id.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(timeout).await;
+                sink.closed().await;
                 if let Some(adapter) = me.upgrade() {
                     adapter.acks.lock().remove(&forget);
                 }
