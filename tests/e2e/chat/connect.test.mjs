@@ -131,14 +131,4 @@ describe('chat: start-up', { skip: SKIP }, () => {
       await server.stop();
     }
   });
-
-  it('says that REDIS_URL is not used yet instead of pretending to cluster', async () => {
-    const server = await startChat({ REDIS_URL: 'redis://127.0.0.1:6379' });
-    try {
-      await waitUntil(() => server.output().includes('no Redis adapter yet'), 'the REDIS_URL warning');
-      assert.ok(!server.output().includes('redis://'), 'the URL (and any password in it) is not logged');
-    } finally {
-      await server.stop();
-    }
-  });
 });

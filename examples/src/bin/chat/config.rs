@@ -1,6 +1,6 @@
 //! What the demo reads from its environment: `HOST` (127.0.0.1), `PORT` (3000),
-//! `ADMIN_TOKEN` (generated when unset), and `REDIS_URL`, which only gets a warning: there is
-//! no Redis adapter yet, so this process always runs alone.
+//! `ADMIN_TOKEN` (generated when unset), and `REDIS_URL` (unset: the process runs alone; set: it
+//! shares rooms, users and counts with every chat process on that Redis).
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,8 +16,9 @@ pub(crate) struct Config {
     pub port: u16,
     /// What `/admin` sockets must present.
     pub admin_token: AdminToken,
-    /// Whether `REDIS_URL` is set.
-    pub redis_url_set: bool,
+    /// The Redis the chat processes share (`REDIS_URL`), if any. Never logged: it may hold a
+    /// password.
+    pub redis_url: Option<String>,
 }
 
 impl Config {
@@ -28,7 +29,7 @@ impl Config {
             host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
             port: roomcast_examples::port()?,
             admin_token: var("ADMIN_TOKEN").map_or_else(AdminToken::generate, AdminToken::given),
-            redis_url_set: var("REDIS_URL").is_some(),
+            redis_url: var("REDIS_URL"),
         })
     }
 }

@@ -5,7 +5,8 @@
 //! official browser client. `/chat` and `/admin` are the Socket.IO namespaces.
 //!
 //! Env: `HOST` (127.0.0.1), `PORT` (3000), `ADMIN_TOKEN` (generated and printed when unset),
-//! `RUST_LOG` (info). `REDIS_URL` is for a cluster mode that does not exist yet.
+//! `RUST_LOG` (info), `REDIS_URL` (several chat processes on one Redis share rooms, users and
+//! the admin page's counts, through the Redis adapter).
 
 mod admin;
 mod assets;
@@ -24,8 +25,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use roomcast::Server;
+use roomcast::{Server, ServerOptions};
 use roomcast_examples::{init_tracing, shutdown_signal};
+use roomcast_redis::RedisAdapter;
 use tokio::sync::Notify;
 
 use crate::assets::ClientBundle;
@@ -49,14 +51,16 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn Error>> {
     let config = Config::from_env()?;
     let client = ClientBundle::load()?;
-    if config.redis_url_set {
-        tracing::warn!(
-            "REDIS_URL is set, but roomcast has no Redis adapter yet: \
-             this process runs alone, with the in-memory adapter"
-        );
+    let mut options = ServerOptions::default();
+    if let Some(url) = &config.redis_url {
+        let redis = RedisAdapter::builder(url.as_str())
+            .connect()
+            .await
+            .map_err(|error| format!("cannot connect to REDIS_URL: {error}"))?;
+        options.adapter = redis.factory();
+        tracing::info!("clustered through Redis (REDIS_URL)");
     }
-
-    let io = Server::new();
+    let io = Server::with_options(options);
     let chat = io.of("/chat");
     chat::register(&chat);
     admin::register(&io.of("/admin"), chat, config.admin_token.clone());
