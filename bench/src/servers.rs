@@ -63,6 +63,8 @@ pub struct Programs {
     pub roomcast: PathBuf,
     /// socketioxide's probe binary.
     pub socketioxide: PathBuf,
+    /// socketioxide's probe with its Redis adapter, for the cluster benchmark.
+    pub socketioxide_cluster: PathBuf,
     /// The `node` executable.
     pub node: PathBuf,
     /// The probe script `node` runs.
@@ -85,6 +87,7 @@ impl Programs {
         Programs {
             roomcast: target.join("release").join("roomcast-probe"),
             socketioxide: peers.join("release").join("socketioxide-probe"),
+            socketioxide_cluster: peers.join("release").join("socketioxide-cluster-probe"),
             node: PathBuf::from("node"),
             node_probe: root.join("bench/peers/node/probe.js"),
             floor: target.join("release").join("floor-probe"),
@@ -160,7 +163,6 @@ pub fn launch(
     log: PathBuf,
     ready_timeout: Duration,
 ) -> Res<Running> {
-    let port = free_port()?;
     let mut cmd = Command::new("taskset");
     cmd.arg("-c").arg(cpu.to_string());
     match kind {
@@ -169,6 +171,19 @@ pub fn launch(
         ServerKind::Node => cmd.arg(&programs.node).arg(&programs.node_probe),
         ServerKind::Floor => cmd.arg(&programs.floor),
     };
+    launch_command(cmd, kind.name(), log, ready_timeout)
+}
+
+/// Starts `cmd` (a program under `taskset`, with its arguments and environment) with `PORT`
+/// set to a free port, its stderr going to `log`, and waits (at most `ready_timeout`) for it to
+/// print `listening on`.
+pub fn launch_command(
+    mut cmd: Command,
+    name: &str,
+    log: PathBuf,
+    ready_timeout: Duration,
+) -> Res<Running> {
+    let port = free_port()?;
     let stderr = std::fs::File::create(&log)?;
     cmd.env("PORT", port.to_string())
         .stdin(Stdio::null())
@@ -176,7 +191,7 @@ pub fn launch(
         .stderr(stderr);
     let mut child = cmd
         .spawn()
-        .map_err(|e| format!("{}: cannot start taskset: {e}", kind.name()))?;
+        .map_err(|e| format!("{name}: cannot start taskset: {e}"))?;
     let pid = child.id();
     let stdout = child.stdout.take().ok_or("no stdout pipe")?;
     let (ready_tx, ready_rx) = mpsc::channel::<()>();
@@ -204,8 +219,7 @@ pub fn launch(
         let tail = running.log_tail();
         running.stop();
         return Err(format!(
-            "{} did not print `listening on` within {ready_timeout:?}: {tail}",
-            kind.name()
+            "{name} did not print `listening on` within {ready_timeout:?}: {tail}"
         )
         .into());
     }

@@ -9,7 +9,7 @@
 //! | `io.of(/^\/org-\w+$/)` | [`Server::of_regex`]`(r"^/org-\w+$")` |
 //! | `nsp.use((socket, next) => …)` | [`Namespace::use_`]`(\|socket\| async { Ok(()) })` |
 //! | `io.on("connection", socket => …)` | [`Server::on_connect`]`(\|socket\| async { … })` |
-//! | `socket.on("e", (data, ack) => …)` | [`Socket::on`]`("e", \|socket, data: T, ack: AckSender\| async { … })` |
+//! | `socket.on("e", (data, ack) => …)` | [`Socket::on`]`("e", \|data: T, ack: AckSender\| async { … })` (parameters in any order) |
 //! | `await socket.join("r")` | [`Socket::join`]`("r").await` |
 //! | `socket.emit("e", a, b)` | [`Socket::emit`]`("e", &(a, b))` |
 //! | `socket.to("r").emit(…)` | [`Socket::to`]`("r").emit(…).await` |
@@ -18,6 +18,13 @@
 //! | `await io.in("r").fetchSockets()` | `io.in_("r").fetch_sockets().await` |
 //! | `io.in("r").socketsJoin("s")` | `io.in_("r").sockets_join("s").await` |
 //! | `io.in("r").disconnectSockets(true)` | `io.in_("r").disconnect_sockets(true).await` |
+//! | `io.serverSideEmit("e", a)` / `serverSideEmitWithAck` | [`Namespace::server_side_emit`] / [`Namespace::server_side_emit_with_ack`] |
+//! | `io.on("e", …)` (a server-side event) | [`Namespace::on_server_event`] |
+//! | `socket.nsp` / `nsp.sockets.size` | [`Socket::namespace`] / [`Namespace::socket_count`] |
+//! | `socket.on("disconnect", reason => …)` | [`Socket::on_disconnect`]`(\|socket, reason\| async { … })` |
+//!
+//! For a cluster (several processes, or a fleet mixed with Node servers), see the
+//! `roomcast-redis` crate: Redis adapters that speak Node's `@socket.io/redis-adapter` protocol.
 //!
 //! Event payloads are any `serde` type: a tuple is several Socket.IO arguments, `()` none,
 //! anything else one; `bytes::Bytes` (or anything serialized as bytes) travels as binary.
@@ -32,10 +39,10 @@
 //!         let _ = socket.join("general").await;
 //!         socket.on("message", |socket: Socket, text: String| async move {
 //!             // Everyone in the room but the sender.
-//!             let _ = socket.to("general").emit("message", &text).await;
+//!             socket.to("general").emit("message", &text).await
 //!         });
-//!         socket.on("rooms", |socket: Socket, (): (), ack: AckSender| async move {
-//!             let _ = ack.send(&socket.rooms());
+//!         socket.on("rooms", |socket: Socket, ack: AckSender| async move {
+//!             ack.send(&socket.rooms())
 //!         });
 //!     });
 //!     io.listen("127.0.0.1:3000").await
@@ -78,6 +85,7 @@ pub use handler::{BoxError, BoxFuture, FromContext, Handler, HandlerOutput};
 pub use handshake::Handshake;
 pub use memory_adapter::MemoryAdapter;
 pub use namespace::Namespace;
+pub use namespace::ServerEventContext;
 pub use payload::{Args, ArgsError};
 pub use registry::{AdapterFactory, ParentNamespace};
 pub use remote_socket::RemoteSocket;
