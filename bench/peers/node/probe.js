@@ -173,7 +173,9 @@ async function main() {
     cors: { origin: "*" },
     ...(redis && { adapter: redis.adapter }),
     ...(process.env.RECOVERY === "1" && {
-      connectionStateRecovery: { maxDisconnectionDuration: 120000 },
+      connectionStateRecovery: {
+        maxDisconnectionDuration: Number(process.env.RECOVERY_MAX_DISCONNECTION_MS || 120000),
+      },
     }),
   });
 

@@ -4,17 +4,19 @@
 
 use std::sync::Arc;
 
-use roomcast_engineio::{CloseReason, Connection as EngineConnection, Message};
+use roomcast_engineio::{CloseReason, Connection as EngineConnection, Message, Sid};
 
+use crate::adapter::{LocalSocket, RestoredSession};
 use crate::connect_timeout::ConnectTimeouts;
 use crate::connection::{Connection, Slot};
 use crate::disconnect::DisconnectReason;
 use crate::handler::{run_inline, spawn_inline};
 use crate::handshake::Handshake;
+use crate::namespace::Namespace;
 use crate::outbox::Outbox;
 use crate::packet::{encode_connect, encode_connect_error, Packet, PacketData, RawJson};
 use crate::registry::Registry;
-use crate::socket::Socket;
+use crate::socket::{Identity, Socket};
 use crate::value::Value;
 
 /// The Engine.IO handler of a [`Server`](crate::Server): it turns each Engine.IO session into a
@@ -127,23 +129,46 @@ impl Client {
             return self.refuse(&name, "Invalid namespace", None);
         };
         nsp.ready().await;
+        let (identity, restored) = match restore(&nsp, &auth).await {
+            Some((identity, restored)) => (identity, Some(restored)),
+            None => (Identity::fresh(nsp.recovery().is_some()), None),
+        };
         let handshake = Handshake::new(self.conn().request().clone(), auth);
-        let socket = Socket::new(nsp.clone(), self.connection.clone(), handshake);
-        for middleware in nsp.middleware() {
-            if let Err(error) = middleware(socket.clone()).await {
-                return self.refuse(&name, error.message(), error.data());
+        let socket = Socket::new(nsp.clone(), self.connection.clone(), handshake, identity);
+        let skip_middlewares = restored.is_some()
+            && nsp
+                .recovery()
+                .is_some_and(|recovery| recovery.skip_middlewares);
+        if !skip_middlewares {
+            for middleware in nsp.middleware() {
+                if let Err(error) = middleware(socket.clone()).await {
+                    return self.refuse(&name, error.message(), error.data());
+                }
             }
         }
         if !self.connection.complete(&name, socket.clone()) {
             return;
         }
-        let sent = encode_connect(&name, socket.id().as_str(), None)
+        let pid = socket.pid();
+        let sent = encode_connect(&name, socket.id().as_str(), pid.as_ref().map(Sid::as_str))
             .map_err(Into::into)
             .and_then(|encoded| socket.outbox().send(encoded));
         if let Err(error) = sent {
             tracing::debug!(nsp = name, %error, "CONNECT reply not sent");
         }
-        socket.set_connected();
+        if let Some(restored) = restored {
+            // What it missed first, then it rejoins its rooms: newer broadcasts come after.
+            for packet in &restored.missed {
+                LocalSocket::deliver(&socket, packet.frames(), false);
+            }
+            socket.set_connected();
+            if let Err(error) = socket.join(restored.session.rooms).await {
+                tracing::debug!(socket = %socket.id(), %error, "recovered rooms not joined");
+            }
+            tracing::debug!(socket = %socket.id(), nsp = name, missed = restored.missed.len(), "socket recovered");
+        } else {
+            socket.set_connected();
+        }
         tracing::debug!(socket = %socket.id(), nsp = name, "socket connected");
         for handler in nsp.connect_handlers() {
             match handler.call(socket.clone()) {
@@ -162,6 +187,26 @@ impl Client {
         }
         socket.release_early_events();
     }
+}
+
+/// The session a reconnecting client asks for with `auth: {pid, offset}`, when recovery is on
+/// and the adapter still has it, and no socket of the namespace has its id now.
+async fn restore(nsp: &Namespace, auth: &Value) -> Option<(Identity, RestoredSession)> {
+    nsp.recovery()?;
+    let pid = auth.get("pid")?.as_str()?;
+    let offset = auth.get("offset")?.as_str()?;
+    let restored = match nsp.adapter().restore_session(pid, offset).await {
+        Ok(restored) => restored?,
+        Err(error) => {
+            tracing::warn!(nsp = nsp.name(), %error, "session not restored");
+            return None;
+        }
+    };
+    let identity = Identity::recovered(&restored.session)?;
+    if nsp.get_socket(identity.id()).is_some() {
+        return None;
+    }
+    Some((identity, restored))
 }
 
 impl EngineConnection for Client {

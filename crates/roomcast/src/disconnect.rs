@@ -40,6 +40,22 @@ impl DisconnectReason {
     }
 }
 
+impl DisconnectReason {
+    /// Whether connection state recovery keeps the socket's session after this reason (Node's
+    /// `RECOVERABLE_DISCONNECT_REASONS`): a lost or closed connection, a missed ping, a server
+    /// closing the connection or shutting down; not a socket disconnected on purpose.
+    pub fn is_recoverable(&self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::TransportError
+                | DisconnectReason::TransportClose
+                | DisconnectReason::ForcedClose
+                | DisconnectReason::PingTimeout
+                | DisconnectReason::ServerShuttingDown
+        )
+    }
+}
+
 impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -65,6 +65,7 @@ mod outbox;
 pub mod packet;
 pub mod payload;
 mod raw_args;
+mod recovery;
 mod registry;
 mod remote_socket;
 mod rooms;
@@ -75,7 +76,8 @@ pub mod value;
 
 pub use ack::AckSender;
 pub use adapter::{
-    Adapter, BroadcastFlags, BroadcastOptions, BroadcastPacket, LocalSocket, SocketInfo,
+    Adapter, BroadcastFlags, BroadcastOptions, BroadcastPacket, LocalSocket, RecoveryOptions,
+    SocketInfo,
 };
 pub use broadcast::BroadcastOperator;
 pub use client::{Client, ServerHandler};

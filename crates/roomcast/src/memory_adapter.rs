@@ -2,16 +2,17 @@
 //! every adapter operation.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use roomcast_engineio::{IdHasher, Sid};
 
 use crate::adapter::{
     AckMessage, AckSink, Adapter, BoxFuture, BroadcastOptions, BroadcastPacket, LocalSocket,
-    RoomEvent, RoomListener, SocketInfo,
+    NamespaceHooks, RestoredSession, RoomEvent, RoomListener, Session, SocketInfo,
 };
 use crate::error::{Error, PartialAcks};
+use crate::recovery::SessionStore;
 use crate::rooms::Room;
 use crate::value::Value;
 
@@ -22,9 +23,15 @@ use crate::value::Value;
 ///
 /// Room changes are told to the listeners added with [`Adapter::on_room_event`], in order;
 /// without listeners they cost nothing.
+///
+/// With connection state recovery on (the namespace says so at [`Adapter::init`]), it also
+/// keeps what recovery needs, as Node's `SessionAwareAdapter`: each recoverable broadcast with
+/// its offset, and the sessions of disconnected sockets, within
+/// [`RecoveryOptions`](crate::RecoveryOptions)' bounds.
 #[derive(Default)]
 pub struct MemoryAdapter {
     state: RwLock<State>,
+    recovery: OnceLock<SessionStore>,
     listeners: RwLock<Vec<RoomListener>>,
     /// Held while room events are delivered, taken before the state lock is released: events
     /// reach listeners in the order of the changes.
@@ -277,6 +284,13 @@ fn done<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, Result<T, Error>> {
 }
 
 impl Adapter for MemoryAdapter {
+    fn init(&self, nsp: Weak<dyn NamespaceHooks>) -> BoxFuture<'_, Result<(), Error>> {
+        if let Some(options) = nsp.upgrade().and_then(|nsp| nsp.recovery().cloned()) {
+            let _ = self.recovery.set(SessionStore::new(options));
+        }
+        done(())
+    }
+
     fn add_socket(&self, socket: Arc<dyn LocalSocket>) {
         let id = socket.id();
         self.change(|state, events| {
@@ -335,8 +349,17 @@ impl Adapter for MemoryAdapter {
         packet: &'a BroadcastPacket,
         opts: &'a BroadcastOptions,
     ) -> BoxFuture<'a, Result<(), Error>> {
-        self.broadcast_local(packet, opts);
-        done(())
+        let Some(recovery) = self.recovery.get() else {
+            self.broadcast_local(packet, opts);
+            return done(());
+        };
+        Box::pin(std::future::ready(recovery.broadcast(
+            packet,
+            opts,
+            |packet| {
+                self.broadcast_local(packet, opts);
+            },
+        )))
     }
 
     fn broadcast_with_ack<'a>(
@@ -409,6 +432,25 @@ impl Adapter for MemoryAdapter {
 
     fn server_count(&self) -> BoxFuture<'_, Result<usize, Error>> {
         done(1)
+    }
+
+    fn persist_session(&self, session: Session) -> BoxFuture<'_, ()> {
+        if let Some(recovery) = self.recovery.get() {
+            recovery.persist(session);
+        }
+        Box::pin(std::future::ready(()))
+    }
+
+    fn restore_session<'a>(
+        &'a self,
+        pid: &'a str,
+        offset: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RestoredSession>, Error>> {
+        done(
+            self.recovery
+                .get()
+                .and_then(|recovery| recovery.restore(pid, offset)),
+        )
     }
 }
 

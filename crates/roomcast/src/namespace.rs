@@ -15,7 +15,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
-use crate::adapter::{Adapter, LocalSocket, NamespaceHooks, ServerAck};
+use crate::adapter::{
+    Adapter, BroadcastPacket, LocalSocket, NamespaceHooks, RecoveryOptions, ServerAck,
+};
 use crate::broadcast::{namespace_methods, BroadcastOperator};
 use crate::error::{ConnectError, Error, PartialAcks};
 use crate::handler::{erase, spawn_inline, BoxFuture, ErasedHandler, FromContext, Handler};
@@ -83,10 +85,14 @@ struct ServerEvents {
 }
 
 impl Namespace {
-    pub(crate) fn new(name: Arc<str>, adapter: Arc<dyn Adapter>) -> Namespace {
+    pub(crate) fn new(
+        name: Arc<str>,
+        adapter: Arc<dyn Adapter>,
+        recovery: Option<RecoveryOptions>,
+    ) -> Namespace {
         Namespace {
             inner: Arc::new(NamespaceInner {
-                scope: Arc::new(Scope::new(name, adapter)),
+                scope: Arc::new(Scope::new(name, adapter, recovery)),
                 sockets: RwLock::new(HashMap::default()),
                 middleware: RwLock::new(Vec::new()),
                 connect_handlers: RwLock::new(Vec::new()),
@@ -135,6 +141,20 @@ impl Namespace {
     /// A fresh acknowledgement id (one counter per namespace, as in socket.io).
     pub(crate) fn next_ack_id(&self) -> u64 {
         self.inner.scope.next_ack_id()
+    }
+
+    /// Connection state recovery's options, when the server has it on.
+    pub(crate) fn recovery(&self) -> Option<&RecoveryOptions> {
+        self.inner.scope.recovery()
+    }
+
+    /// An event of this namespace, encoded once, as a broadcast packet.
+    pub(crate) fn packet<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<BroadcastPacket, Error> {
+        self.inner.scope.packet(event, data, None)
     }
 
     /// Registers a handler for each socket that connects: an async closure or `async fn` whose
@@ -333,6 +353,10 @@ impl NamespaceHooks for NamespaceInner {
 
     fn next_ack_id(&self) -> u64 {
         self.scope.next_ack_id()
+    }
+
+    fn recovery(&self) -> Option<&RecoveryOptions> {
+        self.scope.recovery()
     }
 
     fn server_side_event(self: Arc<Self>, event: String, args: Vec<Value>, ack: Option<ServerAck>) {

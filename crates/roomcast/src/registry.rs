@@ -10,7 +10,7 @@ use parking_lot::RwLock;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::adapter::Adapter;
+use crate::adapter::{Adapter, RecoveryOptions};
 use crate::error::{ConnectError, Error};
 use crate::handler::{erase, BoxFuture, Handler};
 use crate::namespace::{middleware_of, ConnectHandler, Middleware, Namespace};
@@ -28,6 +28,7 @@ pub(crate) struct Registry {
     namespaces: RwLock<Namespaces>,
     parents: RwLock<Vec<ParentNamespace>>,
     adapter: AdapterFactory,
+    recovery: Option<RecoveryOptions>,
     listeners: RwLock<Vec<NamespaceListener>>,
 }
 
@@ -48,11 +49,12 @@ fn normalize(name: &str) -> String {
 }
 
 impl Registry {
-    pub(crate) fn new(adapter: AdapterFactory) -> Registry {
+    pub(crate) fn new(adapter: AdapterFactory, recovery: Option<RecoveryOptions>) -> Registry {
         Registry {
             namespaces: RwLock::new(Namespaces::default()),
             parents: RwLock::new(Vec::new()),
             adapter,
+            recovery,
             listeners: RwLock::new(Vec::new()),
         }
     }
@@ -93,7 +95,7 @@ impl Registry {
         parent: Option<&ParentNamespace>,
     ) -> Namespace {
         let name: Arc<str> = name.into();
-        let nsp = Namespace::new(name.clone(), (self.adapter)(&name));
+        let nsp = Namespace::new(name.clone(), (self.adapter)(&name), self.recovery.clone());
         if let Some(parent) = parent {
             nsp.copy_handlers_from(
                 &parent.inner.middleware.read(),

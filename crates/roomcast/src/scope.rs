@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::adapter::{AckMessage, Adapter, BroadcastOptions, BroadcastPacket, SocketInfo};
+use crate::adapter::{
+    AckMessage, Adapter, BroadcastOptions, BroadcastPacket, RecoveryOptions, SocketInfo,
+};
 use crate::error::{Error, PartialAcks};
 use crate::packet::encode_event;
 use crate::rooms::Room;
@@ -21,15 +23,27 @@ pub(crate) struct Scope {
     adapter: Arc<dyn Adapter>,
     /// One acknowledgement id counter per namespace, shared by its sockets and broadcasts.
     ack_ids: AtomicU64,
+    /// Connection state recovery, when on.
+    recovery: Option<RecoveryOptions>,
 }
 
 impl Scope {
-    pub(crate) fn new(name: Arc<str>, adapter: Arc<dyn Adapter>) -> Scope {
+    pub(crate) fn new(
+        name: Arc<str>,
+        adapter: Arc<dyn Adapter>,
+        recovery: Option<RecoveryOptions>,
+    ) -> Scope {
         Scope {
             name,
             adapter,
             ack_ids: AtomicU64::new(0),
+            recovery,
         }
+    }
+
+    /// Connection state recovery's options, when it is on.
+    pub(crate) fn recovery(&self) -> Option<&RecoveryOptions> {
+        self.recovery.as_ref()
     }
 
     /// The namespace name, e.g. `/chat`.
@@ -52,6 +66,17 @@ impl Scope {
         self.ack_ids.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// An event of this namespace, encoded once, as a broadcast packet.
+    pub(crate) fn packet<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        ack_id: Option<u64>,
+    ) -> Result<BroadcastPacket, Error> {
+        let encoded = encode_event(&self.name, event, data, ack_id)?;
+        BroadcastPacket::encoded(self.name.clone(), ack_id, encoded)
+    }
+
     /// Sends an event to the targeted sockets: encoded once, queued to each.
     pub(crate) async fn emit<T: Serialize + ?Sized>(
         &self,
@@ -59,8 +84,7 @@ impl Scope {
         event: &str,
         data: &T,
     ) -> Result<(), Error> {
-        let encoded = encode_event(&self.name, event, data, None)?;
-        let packet = BroadcastPacket::encoded(self.name.clone(), None, encoded)?;
+        let packet = self.packet(event, data, None)?;
         self.adapter.broadcast(&packet, opts).await
     }
 

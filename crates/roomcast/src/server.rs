@@ -10,6 +10,7 @@ use roomcast_engineio::{serve, Config, Engine, EngineLayer};
 use serde::Serialize;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
+use crate::adapter::RecoveryOptions;
 use crate::broadcast::{namespace_methods, BroadcastOperator};
 use crate::client::ServerHandler;
 use crate::connect_timeout::ConnectTimeouts;
@@ -41,6 +42,10 @@ pub struct ServerOptions {
     pub connect_timeout: Duration,
     /// The adapter of each namespace (default: [`MemoryAdapter`]).
     pub adapter: AdapterFactory,
+    /// Connection state recovery (Node's `connectionStateRecovery`), off by default. With the
+    /// in-memory adapter it works within one process; across processes it needs an adapter
+    /// that keeps sessions and offsets in the shared store (`roomcast-redis`'s streams adapter).
+    pub connection_state_recovery: Option<RecoveryOptions>,
 }
 
 impl Default for ServerOptions {
@@ -51,6 +56,7 @@ impl Default for ServerOptions {
             engine,
             connect_timeout: Duration::from_secs(45),
             adapter: Arc::new(|_| Arc::new(MemoryAdapter::new())),
+            connection_state_recovery: None,
         }
     }
 }
@@ -60,6 +66,7 @@ impl fmt::Debug for ServerOptions {
         f.debug_struct("ServerOptions")
             .field("engine", &self.engine)
             .field("connect_timeout", &self.connect_timeout)
+            .field("connection_state_recovery", &self.connection_state_recovery)
             .finish_non_exhaustive()
     }
 }
@@ -101,7 +108,10 @@ impl Server {
 
     /// A server with these options.
     pub fn with_options(options: ServerOptions) -> Server {
-        let registry = Arc::new(Registry::new(options.adapter));
+        let registry = Arc::new(Registry::new(
+            options.adapter,
+            options.connection_state_recovery,
+        ));
         let root = registry.of("/");
         let handler = ServerHandler::new(
             registry.clone(),

@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::ack::{AckSender, PendingAck};
-use crate::adapter::{AckSink, LocalSocket};
+use crate::adapter::{AckSink, BroadcastOptions, LocalSocket, Session};
 use crate::broadcast::{targeting_methods, BroadcastOperator};
 use crate::connection::Connection;
 use crate::disconnect::DisconnectReason;
@@ -59,6 +59,10 @@ pub struct Socket {
 
 struct SocketInner {
     id: Sid,
+    /// The private session id the client presents to recover the socket (recovery on).
+    pid: Option<Sid>,
+    /// Whether this socket is a recovered session.
+    recovered: bool,
     nsp: Namespace,
     /// The connection and this socket's namespace name: a broadcast reaches the connection in
     /// one step from the room index.
@@ -103,10 +107,13 @@ impl Socket {
         nsp: Namespace,
         connection: Arc<Connection<Socket>>,
         handshake: Handshake,
+        identity: Identity,
     ) -> Socket {
         Socket {
             inner: Arc::new(SocketInner {
-                id: Sid::new(),
+                id: identity.id,
+                pid: identity.pid,
+                recovered: identity.recovered,
                 outbox: Outbox::new(connection.conn().clone(), nsp.shared_name().clone()),
                 nsp,
                 connection,
@@ -114,7 +121,7 @@ impl Socket {
                 connected: AtomicBool::new(false),
                 handlers: RwLock::new(Handlers::default()),
                 acks: Mutex::new(HashMap::default()),
-                data: Mutex::new(Value::Null),
+                data: Mutex::new(identity.data),
                 early: Mutex::new(Some(Vec::new())),
             }),
         }
@@ -152,7 +159,13 @@ impl Socket {
 
     /// Whether the connection was restored by connection state recovery (never, for now).
     pub fn recovered(&self) -> bool {
-        false
+        self.inner.recovered
+    }
+
+    /// The private session id a recovering client presents (`None` without recovery). Sent
+    /// to the client alone, in the CONNECT reply; never to other clients or logs.
+    pub(crate) fn pid(&self) -> Option<Sid> {
+        self.inner.pid
     }
 
     /// The transport of the underlying connection.
@@ -187,7 +200,21 @@ impl Socket {
         if !self.connected() {
             return Err(Error::Disconnected);
         }
-        self.inner.outbox.emit(event, data, None)
+        if self.inner.nsp.recovery().is_none() {
+            return self.inner.outbox.emit(event, data, None);
+        }
+        // With recovery on, even a packet to one socket goes through the adapter, as in Node:
+        // it gets an offset and is kept for a replay.
+        let packet = self.inner.nsp.packet(event, data)?;
+        let opts = BroadcastOptions::to(vec![Room::of_socket(self.id())]);
+        let adapter = self.inner.nsp.adapter().clone();
+        let id = self.id();
+        spawn_inline(Box::pin(async move {
+            if let Err(error) = adapter.broadcast(&packet, &opts).await {
+                tracing::debug!(socket = %id, %error, "event not sent");
+            }
+        }));
+        Ok(())
     }
 
     /// Sends an event and waits for the client's acknowledgement, read as `R` (a tuple for
@@ -528,6 +555,9 @@ impl Socket {
             for handler in disconnecting {
                 handler(socket.clone(), reason).await;
             }
+            if let Some(session) = socket.session(reason) {
+                socket.inner.nsp.adapter().persist_session(session).await;
+            }
             socket.inner.nsp.remove_socket(socket.id());
             // Dropping the pending acknowledgements tells their waiters.
             socket.inner.acks.lock().clear();
@@ -535,6 +565,59 @@ impl Socket {
                 spawn_inline(handler(socket.clone(), reason));
             }
         }));
+    }
+}
+
+impl Socket {
+    /// What recovery keeps of the socket when it disconnects for `reason`: only for the reasons
+    /// Node keeps a session for (a lost or closed connection, a missed ping, a server closing
+    /// it), never after the client or the server disconnected the socket on purpose.
+    fn session(&self, reason: DisconnectReason) -> Option<Session> {
+        let pid = self.inner.pid?;
+        if !reason.is_recoverable() {
+            return None;
+        }
+        Some(Session {
+            sid: self.id().as_str().to_owned(),
+            pid: pid.as_str().to_owned(),
+            rooms: self.rooms(),
+            data: self.inner.data.lock().clone(),
+        })
+    }
+}
+
+/// Who a new socket is: a fresh one, or a recovered session.
+pub(crate) struct Identity {
+    id: Sid,
+    pid: Option<Sid>,
+    recovered: bool,
+    data: Value,
+}
+
+impl Identity {
+    /// A fresh socket; with a private session id when recovery is on.
+    pub(crate) fn fresh(recovery: bool) -> Identity {
+        Identity {
+            id: Sid::new(),
+            pid: recovery.then(Sid::new),
+            recovered: false,
+            data: Value::Null,
+        }
+    }
+
+    /// The socket of a recovered session (`None` if its ids are not ids).
+    pub(crate) fn recovered(session: &Session) -> Option<Identity> {
+        Some(Identity {
+            id: Sid::parse(&session.sid)?,
+            pid: Some(Sid::parse(&session.pid)?),
+            recovered: true,
+            data: session.data.clone(),
+        })
+    }
+
+    /// The socket id.
+    pub(crate) fn id(&self) -> Sid {
+        self.id
     }
 }
 

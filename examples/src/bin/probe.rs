@@ -4,15 +4,16 @@
 //! Env: `PORT` (3000), `PING_INTERVAL` / `PING_TIMEOUT` (ms), `PROTOCOL_SUITE=1` (serves the
 //! official Engine.IO / Socket.IO protocol test suites), `ADAPTER` (`memory`, `redis`,
 //! `redis-sharded`) with `REDIS_URL` (comma-separated: a Redis Cluster's seed nodes),
-//! `REDIS_KEY`, `REDIS_SUBSCRIPTION_MODE` and `REDIS_REQUESTS_TIMEOUT` (ms).
+//! `REDIS_KEY`, `REDIS_SUBSCRIPTION_MODE` and `REDIS_REQUESTS_TIMEOUT` (ms); `RECOVERY=1`
+//! (connection state recovery, sessions kept `RECOVERY_MAX_DISCONNECTION_MS`, default 2 minutes).
 
 use std::future::Future;
 use std::time::Duration;
 
 use roomcast::payload::Spread;
 use roomcast::{
-    AckSender, AdapterFactory, Args, BroadcastOperator, ConnectError, Namespace, Server,
-    ServerOptions, Socket, Value,
+    AckSender, AdapterFactory, Args, BroadcastOperator, ConnectError, Namespace, RecoveryOptions,
+    Server, ServerOptions, Socket, Value,
 };
 use roomcast_engineio::{serve, Config, Cors, Engine, EngineLayer};
 use roomcast_examples::{env_millis, init_tracing, port, shutdown_signal, Echo};
@@ -436,9 +437,6 @@ fn relay_server_side_emits(nsp: &Namespace) {
 }
 
 async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
-    if std::env::var("RECOVERY").is_ok_and(|recovery| recovery == "1") {
-        return Err("RECOVERY=1: connection state recovery is not part of this build yet".into());
-    }
     let port = port()?;
     let default_ms =
         |suite_ms, normal_ms| Duration::from_millis(if suite { suite_ms } else { normal_ms });
@@ -452,6 +450,13 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
     options.engine.cors = Some(Cors::default());
     if let Some(adapter) = adapter().await? {
         options.adapter = adapter;
+    }
+    if std::env::var("RECOVERY").is_ok_and(|recovery| recovery == "1") {
+        let mut recovery = RecoveryOptions::default();
+        if let Some(duration) = env_millis("RECOVERY_MAX_DISCONNECTION_MS")? {
+            recovery.max_disconnection_duration = duration;
+        }
+        options.connection_state_recovery = Some(recovery);
     }
     let io = Server::with_options(options);
     io.on_new_namespace(relay_server_side_emits);

@@ -7,6 +7,7 @@ use roomcast_engineio::Sid;
 use super::hooks::{NamespaceHooks, RoomListener};
 use super::options::BroadcastOptions;
 use super::packet::BroadcastPacket;
+use super::session::{RestoredSession, Session};
 use super::socket::{AckSink, LocalSocket, SocketInfo};
 use crate::error::{Error, PartialAcks};
 use crate::handler::BoxFuture;
@@ -104,4 +105,23 @@ pub trait Adapter: Send + Sync + 'static {
     fn all_rooms(&self) -> BoxFuture<'_, Result<Vec<Room>, Error>>;
     /// How many servers serve the namespace, this one included.
     fn server_count(&self) -> BoxFuture<'_, Result<usize, Error>>;
+
+    /// Keeps the session of a socket that disconnected, for connection state recovery (an
+    /// adapter without recovery keeps nothing).
+    fn persist_session(&self, session: Session) -> BoxFuture<'_, ()> {
+        let _ = session;
+        Box::pin(std::future::ready(()))
+    }
+
+    /// The session `pid` with the packets it missed since `offset`, if the session is kept,
+    /// not expired, and `offset` still known (an adapter without recovery never finds one).
+    /// A session is given back once.
+    fn restore_session<'a>(
+        &'a self,
+        pid: &'a str,
+        offset: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RestoredSession>, Error>> {
+        let _ = (pid, offset);
+        Box::pin(std::future::ready(Ok(None)))
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use roomcast_engineio::Sid;
 use serde::Serialize;
 
+use super::session::RecoveryOptions;
 use crate::error::Error;
 use crate::rooms::Room;
 use crate::value::{to_value, Value};
@@ -20,6 +21,9 @@ pub trait NamespaceHooks: Send + Sync + 'static {
     /// A fresh acknowledgement id of the namespace (for a broadcast with acknowledgements
     /// that another server asked for).
     fn next_ack_id(&self) -> u64;
+    /// Connection state recovery's options, when the server has it on: the adapter then gives
+    /// each recoverable broadcast an offset and keeps what recovery needs.
+    fn recovery(&self) -> Option<&RecoveryOptions>;
     /// A server-side event from another server (`serverSideEmit`); `ack` answers it when the
     /// sender waits for answers (`serverSideEmitWithAck`).
     fn server_side_event(self: Arc<Self>, event: String, args: Vec<Value>, ack: Option<ServerAck>);

@@ -80,6 +80,7 @@ mod boundary;
 mod hooks;
 mod options;
 mod packet;
+mod session;
 mod socket;
 
 pub use crate::handler::BoxFuture;
@@ -87,4 +88,5 @@ pub use boundary::Adapter;
 pub use hooks::{NamespaceHooks, RoomEvent, RoomListener, ServerAck};
 pub use options::{BroadcastFlags, BroadcastOptions};
 pub use packet::BroadcastPacket;
+pub use session::{reaches, RecoveryOptions, RestoredSession, Session};
 pub use socket::{AckMessage, AckSink, LocalSocket, SocketInfo};

@@ -96,6 +96,56 @@ impl BroadcastPacket {
         &self.frames
     }
 
+    /// Whether recovery keeps this packet and gives it an offset: an event that asks for no
+    /// acknowledgement, broadcast without the `volatile` flag.
+    pub fn recoverable(&self, volatile: bool) -> bool {
+        self.ack_id.is_none() && !volatile
+    }
+
+    /// The same event with `offset` as its last argument (connection state recovery: clients
+    /// keep the last one they received and present it when they reconnect).
+    ///
+    /// ```
+    /// use roomcast::{BroadcastPacket, Value};
+    ///
+    /// let packet = BroadcastPacket::new("/", "news", vec![Value::from(1)], None).unwrap();
+    /// let packet = packet.with_offset("1796-0").unwrap();
+    /// assert_eq!(packet.frames()[0].as_bytes(), br#"42["news",1,"1796-0"]"#);
+    /// ```
+    pub fn with_offset(&self, offset: &str) -> Result<BroadcastPacket, Error> {
+        let (text, attachments) = self.frames.split_first().ok_or(EncodeError::NotAnEvent)?;
+        let text = text.as_bytes();
+        let Some((b']', body)) = text.split_last() else {
+            return Err(EncodeError::NotAnEvent.into());
+        };
+        let offset_json = serde_json::to_string(offset).map_err(EncodeError::from)?;
+        let mut extended = Vec::with_capacity(text.len() + offset_json.len() + 1);
+        extended.extend_from_slice(body);
+        extended.push(b',');
+        extended.extend_from_slice(offset_json.as_bytes());
+        extended.push(b']');
+        // Shared by every recipient: shared once here (see `BroadcastPacket::encoded`).
+        let shared = bytes::Bytes::from(extended).clone();
+        let frame = Frame::from_encoded_message(shared).map_err(EncodeError::from)?;
+        let decoded = OnceLock::new();
+        if let Some(known) = self.decoded.get() {
+            let mut args = known.args.clone();
+            args.push(Value::from(offset));
+            let _ = decoded.set(Decoded {
+                event: known.event.clone(),
+                args,
+            });
+        }
+        Ok(BroadcastPacket {
+            nsp: self.nsp.clone(),
+            ack_id: self.ack_id,
+            frames: std::iter::once(frame)
+                .chain(attachments.iter().cloned())
+                .collect(),
+            decoded,
+        })
+    }
+
     /// The event name.
     pub fn event(&self) -> Result<&str, Error> {
         Ok(&self.decoded()?.event)
