@@ -20,9 +20,12 @@ export const ADMIN_TOKEN = 'e2e-admin-token';
 /** Why the chat tests skip (there is no Node twin of the demo), or false when they run. */
 export const SKIP = TARGET === 'node' ? 'the chat demo has no Node twin' : false;
 
-/** Starts roomcast-chat with the test admin token (and `env`). */
+/**
+ * Starts roomcast-chat with the test admin token, a short recovery window (a dropped user is
+ * said to have left 300 ms after the drop, unless it came back), and `env`.
+ */
 export function startChat(env = {}) {
-  return startServer('chat', { ADMIN_TOKEN, ...env });
+  return startServer('chat', { ADMIN_TOKEN, RECOVERY_WINDOW_MS: '300', ...env });
 }
 
 const opened = new Set();
@@ -37,9 +40,18 @@ function socketFor(url, nsp, auth, opts = {}) {
     ...opts,
   });
   socket.events = [];
-  socket.onAny((event, ...args) => socket.events.push([event, ...args]));
+  // The chat runs with connection state recovery: an event it sends may carry its offset as its
+  // last argument (a number in text: `7`, or a Redis stream id: `1796-0`). Recorded without it.
+  socket.onAny((event, ...args) => socket.events.push([event, ...withoutOffset(socket, args)]));
   opened.add(socket);
   return socket;
+}
+
+/** The arguments of an event without the recovery offset, when it has one. */
+function withoutOffset(socket, args) {
+  const last = args.at(-1);
+  const offset = socket._pid && typeof last === 'string' && /^\d+(-\d+)?$/.test(last);
+  return offset ? args.slice(0, -1) : args;
 }
 
 /** Resolves once `socket` connects; rejects with the refusal on `connect_error`. */

@@ -8,9 +8,12 @@
 //! | `listUsers` (ack) | `[{ id, username }]` of the sender's room |
 //! | `rooms` (ack) | `{ room: members }`: the listed rooms, and every other room with members |
 //!
-//! Joining and leaving tell the room with a `notification`; anything refused gets `error`.
+//! Joining and leaving tell the room with a `notification`; anything refused gets `error`. A
+//! user whose connection drops and comes back within the recovery window (connection state
+//! recovery) gets the same socket, room and the messages sent meanwhile: the room hears
+//! nothing of it. A user who does not come back is said to have left when the window ends.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use roomcast::{AckSender, ConnectError, DisconnectReason, Namespace, Socket, Value};
 use serde::Serialize;
@@ -21,10 +24,11 @@ use crate::member::Member;
 use crate::reply;
 use crate::stats::{room_counts_of, user_list_of};
 
-/// Sets up `/chat`: the username check, and what every socket listens to.
-pub(crate) fn register(chat: &Namespace) {
+/// Sets up `/chat`: the username check, and what every socket listens to; a dropped user is
+/// said to have left `recovery_window` after the drop, unless it came back.
+pub(crate) fn register(chat: &Namespace, recovery_window: Duration) {
     chat.use_(|socket: Socket| async move { authenticate(&socket) });
-    chat.on_connect(on_connect);
+    chat.on_connect(move |socket: Socket| on_connect(socket, recovery_window));
 }
 
 /// The middleware: `auth.username` must be a valid [`Username`]; it becomes the socket's
@@ -41,7 +45,7 @@ fn authenticate(socket: &Socket) -> Result<(), ConnectError> {
     Ok(())
 }
 
-async fn on_connect(socket: Socket) {
+async fn on_connect(socket: Socket, recovery_window: Duration) {
     // Registered before the first `.await`, so events sent right after connecting find them.
     socket.on("switchRoom", switch_room);
     socket.on("message", message);
@@ -54,11 +58,22 @@ async fn on_connect(socket: Socket) {
     socket.on("listUsers", list_users);
     socket.on("rooms", rooms);
     socket.on_error(reply::invalid_payload);
-    socket.on_disconnect(on_disconnect);
+    socket.on_disconnect(move |socket: Socket, reason| {
+        on_disconnect(socket, reason, recovery_window)
+    });
 
     let Some(member) = Member::of(&socket) else {
         return socket.disconnect(false);
     };
+    if socket.recovered() {
+        // Back in its room already, with what it missed: nothing to tell anyone.
+        tracing::info!(
+            "socket {} recovered in room {:?}",
+            socket.id(),
+            member.room.as_str()
+        );
+        return;
+    }
     join(&socket, &member.room).await;
     let notice = format!("{} joined {}", member.username, member.room);
     broadcast::to_room_except(&socket, &member.room, "notification", &notice).await;
@@ -173,11 +188,21 @@ async fn rooms(socket: Socket, (): (), ack: AckSender) {
     }
 }
 
-/// The socket has left every room by now; the room it was in is told.
-async fn on_disconnect(socket: Socket, reason: DisconnectReason) {
+/// The socket has left every room by now; the room it was in is told, at once when the
+/// socket left on purpose, after the recovery window when its connection dropped and it did not
+/// come back (to this process or another).
+async fn on_disconnect(socket: Socket, reason: DisconnectReason, recovery_window: Duration) {
     let Some(member) = Member::of(&socket) else {
         return;
     };
+    if reason.is_recoverable() {
+        tokio::time::sleep(recovery_window).await;
+        match socket.namespace().in_(socket.id()).fetch_sockets().await {
+            Ok(back) if !back.is_empty() => return,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot tell whether {} came back", socket.id()),
+        }
+    }
     tracing::info!(
         "socket {} left room {:?} ({reason})",
         socket.id(),

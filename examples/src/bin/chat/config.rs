@@ -1,9 +1,11 @@
 //! What the demo reads from its environment: `HOST` (127.0.0.1), `PORT` (3000),
-//! `ADMIN_TOKEN` (generated when unset), and `REDIS_URL` (unset: the process runs alone; set: it
-//! shares rooms, users and counts with every chat process on that Redis).
+//! `ADMIN_TOKEN` (generated when unset), `REDIS_URL` (unset: the process runs alone; set: it
+//! shares rooms, users and counts with every chat process on that Redis), and
+//! `RECOVERY_WINDOW_MS` (how long a dropped user may come back as if nothing happened, 15 s).
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rand::distr::{Alphanumeric, SampleString};
 
@@ -19,6 +21,9 @@ pub(crate) struct Config {
     /// The Redis the chat processes share (`REDIS_URL`), if any. Never logged: it may hold a
     /// password.
     pub redis_url: Option<String>,
+    /// How long a user whose connection dropped may come back to the same socket, rooms and
+    /// missed messages; the room hears that the user left only after it.
+    pub recovery_window: Duration,
 }
 
 impl Config {
@@ -30,6 +35,8 @@ impl Config {
             port: roomcast_examples::port()?,
             admin_token: var("ADMIN_TOKEN").map_or_else(AdminToken::generate, AdminToken::given),
             redis_url: var("REDIS_URL"),
+            recovery_window: roomcast_examples::env_millis("RECOVERY_WINDOW_MS")?
+                .unwrap_or(Duration::from_secs(15)),
         })
     }
 }

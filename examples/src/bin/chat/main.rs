@@ -6,7 +6,9 @@
 //!
 //! Env: `HOST` (127.0.0.1), `PORT` (3000), `ADMIN_TOKEN` (generated and printed when unset),
 //! `RUST_LOG` (info), `REDIS_URL` (several chat processes on one Redis share rooms, users and
-//! the admin page's counts, through the Redis adapter).
+//! the admin page's counts, through the Redis adapter), `RECOVERY_WINDOW_MS` (15 s: a user
+//! whose connection drops comes back to the same socket, room and missed messages, with no
+//! "left" / "joined" for the room to see).
 
 mod admin;
 mod assets;
@@ -25,7 +27,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use roomcast::{Server, ServerOptions};
+use roomcast::{RecoveryOptions, Server, ServerOptions};
 use roomcast_examples::{init_tracing, shutdown_signal};
 use roomcast_redis::RedisAdapter;
 use tokio::sync::Notify;
@@ -60,9 +62,13 @@ async fn run() -> Result<(), Box<dyn Error>> {
         options.adapter = redis.factory();
         tracing::info!("clustered through Redis (REDIS_URL)");
     }
+    options.connection_state_recovery = Some(RecoveryOptions {
+        max_disconnection_duration: config.recovery_window,
+        ..RecoveryOptions::default()
+    });
     let io = Server::with_options(options);
     let chat = io.of("/chat");
-    chat::register(&chat);
+    chat::register(&chat, config.recovery_window);
     admin::register(&io.of("/admin"), chat, config.admin_token.clone());
     let app = web::router(&io, client);
     io.ready().await;
