@@ -58,7 +58,28 @@ fn overlap<H: Handler>(session: &Session<H>, what: &str) -> Response<Full<Bytes>
     empty_response(StatusCode::BAD_REQUEST)
 }
 
+/// Ends the session when a GET is dropped before it answered: the client went away while it
+/// waited (Node: "poll connection closed prematurely").
+struct Cancelled<'a, H: Handler>(Option<&'a Session<H>>);
+
+impl<H: Handler> Drop for Cancelled<'_, H> {
+    fn drop(&mut self) {
+        if let Some(session) = self.0.take() {
+            tracing::debug!(sid = %session.shared.id, "polling GET closed before its answer, closing the session");
+            session.finish(CloseReason::TransportError);
+        }
+    }
+}
+
 pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<Bytes>> {
+    let mut cancelled = Cancelled(Some(session));
+    let response = take_or_wait(session).await;
+    cancelled.0 = None;
+    response
+}
+
+/// Answers a GET with what is queued, waiting while nothing is.
+async fn take_or_wait<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<Bytes>> {
     let shared = &*session.shared;
     {
         let mut state = shared.lock();

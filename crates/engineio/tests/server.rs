@@ -229,6 +229,21 @@ async fn every_close_reason_reaches_the_handler() {
     assert!(body.ends_with('1'), "{body:?}");
     assert_eq!(next(&mut server.closed).await, CloseReason::ForcedClose);
 
+    // A client that goes away while its GET waits (Node: "poll connection closed
+    // prematurely"): the session ends at once, and its id is unknown from then on.
+    let sid = handshake(server.port).await;
+    next(&mut server.opened).await;
+    let mut waiting = TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connect");
+    let head = format!("GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", polling(&sid));
+    waiting.write_all(head.as_bytes()).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    drop(waiting);
+    assert_eq!(next(&mut server.closed).await, CloseReason::TransportError);
+    let (status, _, _) = request(server.port, "GET", &polling(&sid), "").await;
+    assert_eq!(status, 400);
+
     // A client that never answers pings.
     let _sid = handshake(server.port).await;
     next(&mut server.opened).await;
