@@ -149,6 +149,13 @@ impl Client {
         if !self.connection.complete(&name, socket.clone()) {
             return;
         }
+        if let Some(restored) = &restored {
+            // What it missed comes before the CONNECT reply, as Node writes it: the client
+            // hands those events to its listeners before `connect`.
+            for packet in &restored.missed {
+                LocalSocket::deliver(&socket, packet.frames(), false);
+            }
+        }
         let pid = socket.pid();
         let sent = encode_connect(&name, socket.id().as_str(), pid.as_ref().map(Sid::as_str))
             .map_err(Into::into)
@@ -157,10 +164,7 @@ impl Client {
             tracing::debug!(nsp = name, %error, "CONNECT reply not sent");
         }
         if let Some(restored) = restored {
-            // What it missed first, then it rejoins its rooms: newer broadcasts come after.
-            for packet in &restored.missed {
-                LocalSocket::deliver(&socket, packet.frames(), false);
-            }
+            // Then it rejoins its rooms: newer broadcasts come after.
             socket.set_connected();
             if let Err(error) = socket.join(restored.session.rooms).await {
                 tracing::debug!(socket = %socket.id(), %error, "recovered rooms not joined");
