@@ -1,7 +1,7 @@
 //! The adapter of one namespace over Redis, whatever the protocol: the sockets of this process
-//! in a [`MemoryAdapter`], every operation published to the other servers, their requests
-//! answered, their answers collected until each expected server has answered or the request
-//! times out.
+//! in a [`MemoryAdapter`], every operation published to the other servers (or appended to the
+//! namespace's stream, then done here once Redis has taken it), their requests answered, their
+//! answers collected until each expected server has answered or the request times out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
@@ -10,24 +10,32 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use roomcast::adapter::{
     AckMessage, AckSink, Adapter, BoxFuture, BroadcastOptions, BroadcastPacket, LocalSocket,
-    NamespaceHooks, RoomEvent, RoomListener, ServerAck, SocketInfo,
+    NamespaceHooks, RecoveryOptions, RestoredSession, RoomEvent, RoomListener, ServerAck, Session,
+    SocketInfo,
 };
 use roomcast::{Args, Error, MemoryAdapter, PartialAcks, Room, Sid, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::driver::{Driver, Receiver};
+use crate::driver::{Appended, Driver, Receiver};
+use crate::entry::Entry;
 use crate::error::RedisError;
 use crate::mode::SubscriptionMode;
-use crate::wire::{Body, Incoming, Protocol, Publish, RemoteAction, Request, Response};
+use crate::reader::{EntryReceiver, StreamReaders};
+use crate::wire::message::{Body, Incoming, Outgoing, Publish, RemoteAction, Request, Response};
+use crate::wire::protocol::Protocol;
 
 /// A Redis adapter of one namespace (see the crate documentation for how to make them).
 pub struct RedisAdapter {
     me: Weak<RedisAdapter>,
     driver: Arc<Driver>,
     protocol: Box<dyn Protocol>,
+    /// The readers of the streams, for the streams adapter.
+    readers: Option<Arc<StreamReaders>>,
     /// The sockets of this process.
     local: MemoryAdapter,
     nsp: OnceLock<Weak<dyn NamespaceHooks>>,
+    /// Connection state recovery's options, when the server has it on.
+    recovery: OnceLock<Option<RecoveryOptions>>,
     /// Requests of ours waiting for answers, by request id.
     pending: Mutex<HashMap<String, mpsc::UnboundedSender<Response>>>,
     /// Broadcasts with acknowledgements of ours, by request id.
@@ -39,14 +47,17 @@ impl RedisAdapter {
     pub(crate) fn new(
         driver: Arc<Driver>,
         protocol: Box<dyn Protocol>,
+        readers: Option<Arc<StreamReaders>>,
         requests_timeout: Duration,
     ) -> Arc<RedisAdapter> {
         Arc::new_cyclic(|me| RedisAdapter {
             me: me.clone(),
             driver,
             protocol,
+            readers,
             local: MemoryAdapter::new(),
             nsp: OnceLock::new(),
+            recovery: OnceLock::new(),
             pending: Mutex::new(HashMap::new()),
             acks: Mutex::new(HashMap::new()),
             requests_timeout,
@@ -68,6 +79,59 @@ impl RedisAdapter {
 
     fn publish(&self, message: Publish) {
         self.driver.publish(message);
+    }
+
+    fn recovery(&self) -> Option<&RecoveryOptions> {
+        self.recovery.get().and_then(Option::as_ref)
+    }
+
+    /// Sends an operation to the other servers and does it here: at once when published; once
+    /// Redis has taken it when appended to the stream (in the order of the appends, so that this
+    /// process sees its own operations in stream order), with the entry id as offset. Resolves
+    /// when it is done here.
+    fn send_and_do(
+        &self,
+        outgoing: Outgoing,
+        here: impl FnOnce(&RedisAdapter, Option<String>) + Send + 'static,
+    ) -> BoxFuture<'static, Result<(), Error>> {
+        match outgoing {
+            Outgoing::Publish(message) => {
+                self.publish(message);
+                here(self, None);
+                done(Ok(()))
+            }
+            Outgoing::Append(entry) => {
+                let (finished, finish) = oneshot::channel();
+                let me = self.me.clone();
+                let then: Appended = Box::new(move |id| {
+                    if let Some(adapter) = me.upgrade() {
+                        // A failed append is still done here, without an offset, as Node does.
+                        here(&adapter, id.ok());
+                    }
+                    let _ = finished.send(());
+                });
+                self.driver.append(entry, then);
+                Box::pin(async move {
+                    let _ = finish.await;
+                    Ok(())
+                })
+            }
+        }
+    }
+
+    /// Delivers a broadcast to the sockets of this process; with recovery on, a recoverable
+    /// one carries the offset of its stream entry.
+    fn deliver(&self, packet: &BroadcastPacket, opts: &BroadcastOptions, offset: Option<&str>) {
+        let offset =
+            offset.filter(|_| self.recovery().is_some() && packet.recoverable(opts.flags.volatile));
+        match offset.map(|offset| packet.with_offset(offset)) {
+            None => self.local.broadcast_local(packet, opts),
+            Some(Ok(packet)) => self.local.broadcast_local(&packet, opts),
+            Some(Err(error)) => {
+                tracing::warn!(%error, "broadcast not delivered");
+                0
+            }
+        };
     }
 
     /// How many other servers serve the namespace.
@@ -154,7 +218,7 @@ impl RedisAdapter {
         let own = from == self.protocol.uid();
         match incoming.body {
             Body::Response(response) => self.on_response(response),
-            Body::Request(request) => self.on_request(from, own, request),
+            Body::Request(request) => self.on_request(from, own, request, incoming.offset),
         }
     }
 
@@ -179,16 +243,14 @@ impl RedisAdapter {
         }
     }
 
-    fn on_request(&self, from: String, own: bool, request: Request) {
+    fn on_request(&self, from: String, own: bool, request: Request, offset: Option<String>) {
         match request {
             Request::Broadcast { event, args, opts } => {
                 if own {
                     return;
                 }
                 match BroadcastPacket::new(self.name(), &event, args, None) {
-                    Ok(packet) => {
-                        self.local.broadcast_local(&packet, &opts);
-                    }
+                    Ok(packet) => self.deliver(&packet, &opts, offset.as_deref()),
                     Err(error) => {
                         tracing::warn!(%error, event, "broadcast from another server not delivered")
                     }
@@ -368,11 +430,7 @@ impl RedisAdapter {
         }
         let request_id = self.protocol.request_id();
         let request = self.protocol.fetch_sockets(&request_id, opts);
-        let timeout = match self.protocol.sharded_mode() {
-            // The cluster protocol waits for `flags.timeout` when given.
-            Some(_) => opts.flags.timeout.unwrap_or(self.requests_timeout),
-            None => self.requests_timeout,
-        };
+        let timeout = self.protocol.fetch_timeout(opts, self.requests_timeout);
         let (responses, complete) = self.ask(request_id, request, expected, timeout).await;
         if !complete {
             return Err(RedisError::RequestTimeout {
@@ -412,24 +470,49 @@ impl Receiver for RedisAdapter {
     }
 }
 
+impl EntryReceiver for RedisAdapter {
+    fn on_entry(&self, entry: &Entry) {
+        let Some(side) = self.protocol.log() else {
+            return;
+        };
+        match side.decode_entry(entry) {
+            Ok(Some(incoming)) => self.handle(incoming),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(stream = side.stream, entry = entry.id, %error, "stream entry skipped");
+            }
+        }
+    }
+}
+
 fn done<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
     Box::pin(std::future::ready(value))
 }
 
 impl Adapter for RedisAdapter {
     fn init(&self, nsp: Weak<dyn NamespaceHooks>) -> BoxFuture<'_, Result<(), Error>> {
+        let _ = self
+            .recovery
+            .set(nsp.upgrade().and_then(|hooks| hooks.recovery().cloned()));
         let _ = self.nsp.set(nsp);
         self.follow_rooms();
         Box::pin(async move {
             self.driver
                 .subscribe(self.receiver(), &self.protocol.subscriptions())
                 .await?;
+            if let (Some(readers), Some(side)) = (&self.readers, self.protocol.log()) {
+                let receiver: Weak<dyn EntryReceiver> = self.me.clone();
+                readers.follow(&side.stream, &self.name(), receiver).await?;
+            }
             Ok(())
         })
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
+            if let (Some(readers), Some(side)) = (&self.readers, self.protocol.log()) {
+                readers.unfollow(&side.stream, &self.name()).await;
+            }
             let mut subscriptions = self.protocol.subscriptions();
             subscriptions.shard_channels.extend(
                 self.local
@@ -481,14 +564,23 @@ impl Adapter for RedisAdapter {
         packet: &'a BroadcastPacket,
         opts: &'a BroadcastOptions,
     ) -> BoxFuture<'a, Result<(), Error>> {
-        if !opts.flags.local {
-            match self.protocol.broadcast(packet, opts) {
-                Ok(message) => self.publish(message),
-                Err(error) => return done(Err(error)),
-            }
+        if opts.flags.local {
+            self.local.broadcast_local(packet, opts);
+            return done(Ok(()));
         }
-        self.local.broadcast_local(packet, opts);
-        done(Ok(()))
+        let outgoing = match self.protocol.broadcast(packet, opts) {
+            Ok(outgoing) => outgoing,
+            Err(error) => return done(Err(error)),
+        };
+        if let Outgoing::Publish(message) = outgoing {
+            self.publish(message);
+            self.local.broadcast_local(packet, opts);
+            return done(Ok(()));
+        }
+        let (packet, opts) = (packet.clone(), opts.clone());
+        self.send_and_do(outgoing, move |adapter, offset| {
+            adapter.deliver(&packet, &opts, offset.as_deref());
+        })
     }
 
     fn broadcast_with_ack<'a>(
@@ -540,11 +632,17 @@ impl Adapter for RedisAdapter {
         opts: &'a BroadcastOptions,
         rooms: &'a [Room],
     ) -> BoxFuture<'a, Result<(), Error>> {
-        if !opts.flags.local {
-            self.publish(self.protocol.sockets_join(opts, rooms));
+        if opts.flags.local {
+            self.local.add_local(opts, rooms);
+            return done(Ok(()));
         }
-        self.local.add_local(opts, rooms);
-        done(Ok(()))
+        let (opts, rooms) = (opts.clone(), rooms.to_vec());
+        self.send_and_do(
+            self.protocol.sockets_join(&opts, &rooms),
+            move |adapter, _| {
+                adapter.local.add_local(&opts, &rooms);
+            },
+        )
     }
 
     fn del_sockets<'a>(
@@ -552,11 +650,17 @@ impl Adapter for RedisAdapter {
         opts: &'a BroadcastOptions,
         rooms: &'a [Room],
     ) -> BoxFuture<'a, Result<(), Error>> {
-        if !opts.flags.local {
-            self.publish(self.protocol.sockets_leave(opts, rooms));
+        if opts.flags.local {
+            self.local.del_local(opts, rooms);
+            return done(Ok(()));
         }
-        self.local.del_local(opts, rooms);
-        done(Ok(()))
+        let (opts, rooms) = (opts.clone(), rooms.to_vec());
+        self.send_and_do(
+            self.protocol.sockets_leave(&opts, &rooms),
+            move |adapter, _| {
+                adapter.local.del_local(&opts, &rooms);
+            },
+        )
     }
 
     fn disconnect_sockets<'a>(
@@ -564,11 +668,15 @@ impl Adapter for RedisAdapter {
         opts: &'a BroadcastOptions,
         close: bool,
     ) -> BoxFuture<'a, Result<(), Error>> {
-        if !opts.flags.local {
-            self.publish(self.protocol.disconnect_sockets(opts, close));
+        if opts.flags.local {
+            self.local.disconnect_local(opts, close);
+            return done(Ok(()));
         }
-        self.local.disconnect_local(opts, close);
-        done(Ok(()))
+        let opts = opts.clone();
+        self.send_and_do(
+            self.protocol.disconnect_sockets(&opts, close),
+            move |adapter, _| adapter.local.disconnect_local(&opts, close),
+        )
     }
 
     fn server_side_emit<'a>(
@@ -662,5 +770,31 @@ impl Adapter for RedisAdapter {
 
     fn server_count(&self) -> BoxFuture<'_, Result<usize, Error>> {
         Box::pin(async move { Ok(self.driver.count(&self.protocol.count()).await?) })
+    }
+
+    fn persist_session(&self, session: Session) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let (Some(side), Some(recovery)) = (self.protocol.log(), self.recovery()) else {
+                return;
+            };
+            let window = recovery.max_disconnection_duration;
+            if let Err(error) = crate::session::persist(&self.driver, side, &session, window).await
+            {
+                tracing::warn!(socket = session.sid, %error, "session not kept in Redis");
+            }
+        })
+    }
+
+    fn restore_session<'a>(
+        &'a self,
+        pid: &'a str,
+        offset: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RestoredSession>, Error>> {
+        Box::pin(async move {
+            let Some(side) = self.protocol.log() else {
+                return Ok(None);
+            };
+            Ok(crate::session::restore(&self.driver, side, pid, offset).await?)
+        })
     }
 }

@@ -1,7 +1,8 @@
 //! Redis itself: one connection for commands and publishing, one for subscriptions (RESP3 push
 //! messages), on a standalone server or a Redis Cluster. Messages are handed to the receiver
 //! that subscribed their channel or pattern, on one task, in the order Redis sent them;
-//! publishing goes through one queue, written in batches, in order.
+//! publishing goes through one queue, written in batches, in order; so do stream entries, each
+//! followed, in order, by what its writer does with the id Redis gave it.
 //!
 //! When Redis goes away, both connections reconnect with backoff and the subscriptions are
 //! made again; the gap is logged once, with its duration, when it ends. Messages published
@@ -17,11 +18,14 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{MultipleNodeRoutingInfo, ResponsePolicy, RoutingInfo};
-use redis::{Client, IntoConnectionInfo, Msg, ProtocolVersion, PushInfo, PushKind, RedisResult};
+use redis::{
+    Client, Cmd, FromRedisValue, IntoConnectionInfo, Msg, ProtocolVersion, PushInfo, PushKind,
+    RedisResult,
+};
 use tokio::sync::mpsc;
 
 use crate::error::RedisError;
-use crate::wire::{Count, Publish, Subscriptions};
+use crate::wire::message::{Append, Count, Publish, Subscriptions};
 
 /// How long a command may take before it counts as failed (Redis gone: the reconnection
 /// goes on, the caller does not wait for it).
@@ -37,10 +41,23 @@ pub(crate) trait Receiver: Send + Sync + 'static {
 
 /// A connection for commands.
 #[derive(Clone)]
-enum Commands {
+pub(crate) enum Commands {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
 }
+
+impl Commands {
+    /// Runs a command (on a cluster, on the node of its key).
+    pub(crate) async fn query<T: FromRedisValue>(&mut self, cmd: &Cmd) -> RedisResult<T> {
+        match self {
+            Commands::Single(connection) => cmd.query_async(connection).await,
+            Commands::Cluster(connection) => cmd.query_async(connection).await,
+        }
+    }
+}
+
+/// What a stream entry's writer does once Redis has taken it (with its id) or failed to.
+pub(crate) type Appended = Box<dyn FnOnce(Result<String, RedisError>) + Send>;
 
 /// What the subscription task is asked to do, in order.
 enum Change {
@@ -55,10 +72,12 @@ pub(crate) struct Driver {
     subscriber: Option<Commands>,
     routes: RwLock<Routes>,
     outbox: mpsc::UnboundedSender<Publish>,
+    appends: mpsc::UnboundedSender<(Append, Appended)>,
     changes: mpsc::UnboundedSender<Change>,
     /// Sharded channels subscribed to, made again after a cluster node comes back (the client
     /// does not restore them itself).
     shard_channels: Mutex<HashSet<String>>,
+    urls: Vec<String>,
     cluster: bool,
 }
 
@@ -74,6 +93,7 @@ fn connection_manager_config() -> ConnectionManagerConfig {
         .set_max_delay(Duration::from_secs(2))
         .set_number_of_retries(usize::MAX)
         .set_connection_timeout(Some(COMMAND_TIMEOUT))
+        .set_response_timeout(Some(COMMAND_TIMEOUT))
 }
 
 impl Driver {
@@ -128,16 +148,20 @@ impl Driver {
             (Commands::Single(commands), subscriber)
         };
         let (outbox, queue) = mpsc::unbounded_channel();
+        let (appends, append_queue) = mpsc::unbounded_channel();
         let (changes, change_queue) = mpsc::unbounded_channel();
         let driver = Arc::new(Driver {
             commands: commands.clone(),
             subscriber,
             routes: RwLock::new(Routes::default()),
             outbox,
+            appends,
             changes,
             shard_channels: Mutex::new(HashSet::new()),
+            urls: urls.to_vec(),
             cluster,
         });
+        tokio::spawn(append_queue_task(commands.clone(), append_queue));
         tokio::spawn(publish_queue(commands, queue));
         tokio::spawn(dispatch(Arc::downgrade(&driver), pushes));
         tokio::spawn(apply_changes(Arc::downgrade(&driver), change_queue));
@@ -147,6 +171,46 @@ impl Driver {
     /// Queues a message; it is written in order with the others. Never waits.
     pub(crate) fn publish(&self, message: Publish) {
         let _ = self.outbox.send(message);
+    }
+
+    /// Queues a stream entry; it is written in order with the others, then `then` runs with
+    /// its id, in the same order. Never waits.
+    pub(crate) fn append(&self, entry: Append, then: Appended) {
+        if let Err(mpsc::error::SendError((_, then))) = self.appends.send((entry, then)) {
+            then(Err(RedisError::Config(
+                "the Redis connection is closed".into(),
+            )));
+        }
+    }
+
+    /// A command on the command connection, giving up after [`COMMAND_TIMEOUT`].
+    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, RedisError> {
+        let mut commands = self.commands.clone();
+        timed(commands.query(cmd)).await
+    }
+
+    /// A connection of its own, for commands that wait on the server (`XREAD BLOCK`): a reply
+    /// may take up to `longest`.
+    pub(crate) async fn dedicated(&self, longest: Duration) -> Result<Commands, RedisError> {
+        if self.cluster {
+            let connection = ClusterClientBuilder::new(self.urls.clone())
+                .retries(u32::MAX)
+                .response_timeout(longest)
+                .build()?
+                .get_async_connection()
+                .await?;
+            return Ok(Commands::Cluster(connection));
+        }
+        let url = self
+            .urls
+            .first()
+            .ok_or_else(|| RedisError::Config("no Redis URL".into()))?;
+        let connection = Client::open(url.as_str())?
+            .get_connection_manager_with_config(
+                connection_manager_config().set_response_timeout(Some(longest)),
+            )
+            .await?;
+        Ok(Commands::Single(connection))
     }
 
     /// Publishes a message now, waiting for Redis to take it.
@@ -435,6 +499,96 @@ async fn write_batch(commands: &mut Commands, batch: &[Publish]) -> RedisResult<
                 result?;
             }
             Ok(())
+        }
+    }
+}
+
+/// Writes the queued stream entries, as many at a time as have accumulated, then tells each
+/// writer its entry's id, in order.
+async fn append_queue_task(
+    mut commands: Commands,
+    mut queue: mpsc::UnboundedReceiver<(Append, Appended)>,
+) {
+    let mut failing = false;
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        while batch.len() < BATCH {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let entries: Vec<&Append> = batch.iter().map(|(entry, _)| entry).collect();
+        let ids = match timed(append_batch(&mut commands, &entries)).await {
+            Ok(ids) => ids,
+            Err(error) => {
+                let error = error.to_string();
+                vec![Err(error); batch.len()]
+            }
+        };
+        let failed = ids.iter().find_map(|id| id.as_ref().err()).cloned();
+        match failed {
+            Some(error) if !failing => {
+                failing = true;
+                tracing::warn!(%error, "appending to a Redis stream failed; other servers miss these operations until it is back");
+            }
+            None if failing => {
+                failing = false;
+                tracing::info!("appending to Redis streams again");
+            }
+            _ => {}
+        }
+        for ((_, then), id) in batch.drain(..).zip(ids) {
+            then(id.map_err(RedisError::Reply));
+        }
+    }
+}
+
+fn xadd(entry: &Append) -> Cmd {
+    let mut cmd = redis::cmd("XADD");
+    cmd.arg(&entry.stream)
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(entry.max_len)
+        .arg("*");
+    for (field, value) in &entry.fields {
+        cmd.arg(*field).arg(&value[..]);
+    }
+    cmd
+}
+
+/// The ids of the entries, or why each failed.
+async fn append_batch(
+    commands: &mut Commands,
+    entries: &[&Append],
+) -> RedisResult<Vec<Result<String, String>>> {
+    match commands {
+        Commands::Single(connection) => {
+            let mut pipe = redis::pipe();
+            for entry in entries {
+                pipe.add_command(xadd(entry));
+            }
+            // Each entry on its own: one refused (a key of another type, say) fails alone.
+            let replies: Vec<RedisResult<String>> =
+                pipe.ignore_errors().query_async(connection).await?;
+            Ok(replies
+                .into_iter()
+                .map(|id| id.map_err(|error| error.to_string()))
+                .collect())
+        }
+        Commands::Cluster(connection) => {
+            // Each entry goes to the node of its stream; issued in order, awaited together.
+            let writes = entries.iter().map(|entry| {
+                let mut connection = connection.clone();
+                let cmd = xadd(entry);
+                async move { cmd.query_async::<String>(&mut connection).await }
+            });
+            Ok(futures_util::future::join_all(writes)
+                .await
+                .into_iter()
+                .map(|id| id.map_err(|error| error.to_string()))
+                .collect())
         }
     }
 }

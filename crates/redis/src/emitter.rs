@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::driver::Driver;
 use crate::error::RedisError;
 use crate::wire::classic;
-use crate::wire::Publish;
+use crate::wire::message::Publish;
 
 /// The uid every emitter's messages carry.
 const EMITTER_UID: &str = "emitter";

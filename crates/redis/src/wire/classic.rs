@@ -3,17 +3,21 @@
 //! `<key>#<nsp>#<room>#` for one room), requests as JSON (or MessagePack for broadcasts with
 //! acknowledgements) on `<key>-request#<nsp>#`, responses on `<key>-response#<nsp>#`.
 
+use std::time::Duration;
+
 use roomcast::adapter::{BroadcastOptions, BroadcastPacket, SocketInfo};
 use roomcast::{Room, Value};
 use serde::Serialize;
 
 use super::json::NodeJson;
-use super::opts::{read_opts, read_rooms, write_emitter_opts, write_opts, JsonOpts};
-use super::read::{event_and_args, read_json_or_msgpack, read_sockets, Fields};
-use super::{
-    Body, Count, Incoming, Protocol, Publish, RemoteAction, Request, Response, Subscriptions,
+use super::message::{
+    Body, Count, Incoming, Outgoing, Publish, RemoteAction, Request, Response, Subscriptions,
     WireError,
 };
+use super::opts::{read_opts, read_rooms, write_emitter_opts, write_opts, JsonOpts};
+use super::protocol::Protocol;
+use super::read::{event_and_args, read_json_or_msgpack, read_sockets, Fields};
+use super::stream::StreamSide;
 use crate::msgpack::{self, Writer};
 
 /// Request and response types (`RequestType` in the adapter's source).
@@ -259,6 +263,7 @@ impl Classic {
         }
         let (event, args) = event_and_args(packet.value("data")?)?;
         Ok(Some(Incoming {
+            offset: None,
             from: uid.map(str::to_owned),
             body: Body::Request(Request::Broadcast {
                 event,
@@ -347,6 +352,7 @@ impl Classic {
             other => return Err(WireError::shape(format!("unknown request type {other}"))),
         };
         Ok(Some(Incoming {
+            offset: None,
             from,
             body: Body::Request(request),
         }))
@@ -387,6 +393,7 @@ impl Classic {
             return Ok(None);
         };
         Ok(Some(Incoming {
+            offset: None,
             from: None,
             body: Body::Response(response),
         }))
@@ -468,6 +475,10 @@ impl Protocol for Classic {
         None
     }
 
+    fn fetch_timeout(&self, _opts: &BroadcastOptions, default: Duration) -> Duration {
+        default
+    }
+
     fn subscriptions(&self) -> Subscriptions {
         Subscriptions {
             patterns: vec![format!("{}*", self.channels.broadcast)],
@@ -484,11 +495,15 @@ impl Protocol for Classic {
         Count::NumSub(self.channels.request.clone())
     }
 
+    fn log(&self) -> Option<&StreamSide> {
+        None
+    }
+
     fn broadcast(
         &self,
         packet: &BroadcastPacket,
         opts: &BroadcastOptions,
-    ) -> Result<Publish, roomcast::Error> {
+    ) -> Result<Outgoing, roomcast::Error> {
         let payload = broadcast_message(
             &self.uid,
             &self.channels.nsp,
@@ -497,10 +512,10 @@ impl Protocol for Classic {
             opts,
             false,
         );
-        Ok(Channels::publish(
+        Ok(Outgoing::Publish(Channels::publish(
             self.channels.broadcast_channel(opts),
             payload,
-        ))
+        )))
     }
 
     fn broadcast_with_ack(
@@ -529,19 +544,25 @@ impl Protocol for Classic {
         Ok(self.channels.request(writer.finish()))
     }
 
-    fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Publish {
-        self.channels
-            .request(sockets_join(Some(&self.uid), opts, rooms))
+    fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Outgoing {
+        Outgoing::Publish(
+            self.channels
+                .request(sockets_join(Some(&self.uid), opts, rooms)),
+        )
     }
 
-    fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Publish {
-        self.channels
-            .request(sockets_leave(Some(&self.uid), opts, rooms))
+    fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Outgoing {
+        Outgoing::Publish(
+            self.channels
+                .request(sockets_leave(Some(&self.uid), opts, rooms)),
+        )
     }
 
-    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> Publish {
-        self.channels
-            .request(disconnect_sockets(Some(&self.uid), opts, close))
+    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> Outgoing {
+        Outgoing::Publish(
+            self.channels
+                .request(disconnect_sockets(Some(&self.uid), opts, close)),
+        )
     }
 
     fn fetch_sockets(&self, request_id: &str, opts: &BroadcastOptions) -> Publish {

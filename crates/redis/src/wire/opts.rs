@@ -7,8 +7,8 @@ use roomcast::{Room, Value};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use super::message::WireError;
 use super::read::{truthy, Fields};
-use super::WireError;
 use crate::msgpack::Writer;
 
 /// Options written as JSON: `{"rooms":[…],"except":[…]}`, then `"flags":{…}` when

@@ -5,7 +5,7 @@ use roomcast::adapter::SocketInfo;
 use roomcast::value::{from_value, Map};
 use roomcast::Value;
 
-use super::WireError;
+use super::message::WireError;
 use crate::msgpack;
 
 /// A message's fields.

@@ -3,140 +3,21 @@
 //! does, then MessagePack; SPUBLISHed on `<prefix>#<nsp>#` (or a room's channel), answers on
 //! `<prefix>#<nsp>#<requester uid>#`.
 
+use std::time::Duration;
+
 use roomcast::adapter::{BroadcastOptions, BroadcastPacket, SocketInfo};
 use roomcast::{Room, Value};
-use serde::ser::{SerializeMap, SerializeSeq};
-use serde::{Serialize, Serializer};
 
-use super::json::NodeJson;
-use super::opts::{read_opts, read_rooms, write_opts, JsonOpts};
-use super::read::{event_and_args, read_json_or_msgpack, read_sockets, Fields};
-use super::{
-    Body, Count, Incoming, Protocol, Publish, Request, Response, Subscriptions, WireError,
-};
+use super::cluster::{self, kind, Envelope, Tree};
+use super::message::{Count, Incoming, Outgoing, Publish, Subscriptions, WireError};
+use super::protocol::Protocol;
+use super::read::read_json_or_msgpack;
+use super::stream::StreamSide;
 use crate::mode::SubscriptionMode;
-use crate::msgpack::Writer;
-
-/// Message types of the cluster protocol (`MessageType` in socket.io-adapter).
-mod kind {
-    pub(super) const INITIAL_HEARTBEAT: u64 = 1;
-    pub(super) const HEARTBEAT: u64 = 2;
-    pub(super) const BROADCAST: u64 = 3;
-    pub(super) const SOCKETS_JOIN: u64 = 4;
-    pub(super) const SOCKETS_LEAVE: u64 = 5;
-    pub(super) const DISCONNECT_SOCKETS: u64 = 6;
-    pub(super) const FETCH_SOCKETS: u64 = 7;
-    pub(super) const FETCH_SOCKETS_RESPONSE: u64 = 8;
-    pub(super) const SERVER_SIDE_EMIT: u64 = 9;
-    pub(super) const SERVER_SIDE_EMIT_RESPONSE: u64 = 10;
-    pub(super) const BROADCAST_CLIENT_COUNT: u64 = 11;
-    pub(super) const BROADCAST_ACK: u64 = 12;
-    pub(super) const ADAPTER_CLOSE: u64 = 13;
-}
-
-/// A message body, written in the order given, as JSON or MessagePack.
-enum Tree<'a> {
-    UInt(u64),
-    Bool(bool),
-    Str(&'a str),
-    Value(&'a Value),
-    /// `[event, ...args]`.
-    Event(&'a str, &'a [Value]),
-    Rooms(&'a [Room]),
-    Opts(&'a BroadcastOptions),
-    Sockets(&'a [SocketInfo]),
-    Map(Vec<(&'static str, Tree<'a>)>),
-}
-
-impl Tree<'_> {
-    fn has_binary(&self) -> bool {
-        match self {
-            Tree::Value(value) => value.has_binary(),
-            Tree::Event(_, args) => args.iter().any(Value::has_binary),
-            Tree::Sockets(sockets) => sockets.iter().any(|socket| socket.data.has_binary()),
-            Tree::Map(entries) => entries.iter().any(|(_, tree)| tree.has_binary()),
-            _ => false,
-        }
-    }
-
-    fn write(&self, writer: &mut Writer) {
-        match self {
-            Tree::UInt(value) => writer.uint(*value),
-            Tree::Bool(value) => writer.bool(*value),
-            Tree::Str(value) => writer.str(value),
-            Tree::Value(value) => writer.value(value),
-            Tree::Event(event, args) => {
-                writer.array(1 + args.len());
-                writer.str(event);
-                for arg in *args {
-                    writer.value(arg);
-                }
-            }
-            Tree::Rooms(rooms) => {
-                writer.array(rooms.len());
-                for room in *rooms {
-                    writer.str(room.as_str());
-                }
-            }
-            Tree::Opts(opts) => write_opts(writer, opts),
-            Tree::Sockets(sockets) => {
-                writer.array(sockets.len());
-                for socket in *sockets {
-                    // Described through a value: handshake and data as Node sends them.
-                    match roomcast::value::to_value(socket) {
-                        Ok(value) => writer.value(&value),
-                        Err(_) => writer.nil(),
-                    }
-                }
-            }
-            Tree::Map(entries) => {
-                writer.map(entries.len());
-                for (key, tree) in entries {
-                    writer.str(key);
-                    tree.write(writer);
-                }
-            }
-        }
-    }
-}
-
-impl Serialize for Tree<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Tree::UInt(value) => serializer.serialize_u64(*value),
-            Tree::Bool(value) => serializer.serialize_bool(*value),
-            Tree::Str(value) => serializer.serialize_str(value),
-            Tree::Value(value) => NodeJson(value).serialize(serializer),
-            Tree::Event(event, args) => {
-                let mut seq = serializer.serialize_seq(Some(1 + args.len()))?;
-                seq.serialize_element(event)?;
-                for arg in *args {
-                    seq.serialize_element(&NodeJson(arg))?;
-                }
-                seq.end()
-            }
-            Tree::Rooms(rooms) => serializer.collect_seq(rooms.iter().map(Room::as_str)),
-            Tree::Opts(opts) => JsonOpts {
-                opts,
-                with_flags: true,
-            }
-            .serialize(serializer),
-            Tree::Sockets(sockets) => sockets.serialize(serializer),
-            Tree::Map(entries) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (key, tree) in entries {
-                    map.serialize_entry(key, tree)?;
-                }
-                map.end()
-            }
-        }
-    }
-}
 
 /// The sharded adapter of one namespace.
 pub(crate) struct Sharded {
-    uid: String,
-    nsp: String,
+    envelope: Envelope,
     /// `<prefix>#<nsp>#`.
     channel: String,
     mode: SubscriptionMode,
@@ -145,8 +26,7 @@ pub(crate) struct Sharded {
 impl Sharded {
     pub(crate) fn new(prefix: &str, nsp: &str, mode: SubscriptionMode) -> Sharded {
         Sharded {
-            uid: crate::ids::hex16(),
-            nsp: nsp.to_owned(),
+            envelope: Envelope::new(nsp),
             channel: format!("{prefix}#{nsp}#"),
             mode,
         }
@@ -157,43 +37,10 @@ impl Sharded {
         format!("{}{name}#", self.channel)
     }
 
-    /// `{type, data, uid, nsp}`, in MessagePack when `data` has binary and the type may carry
-    /// some (as Node decides it), else JSON.
-    fn message(&self, kind: u64, data: Tree<'_>) -> Vec<u8> {
-        let may_carry_binary = matches!(
-            kind,
-            kind::BROADCAST
-                | kind::BROADCAST_ACK
-                | kind::FETCH_SOCKETS_RESPONSE
-                | kind::SERVER_SIDE_EMIT
-                | kind::SERVER_SIDE_EMIT_RESPONSE
-        );
-        if may_carry_binary && data.has_binary() {
-            let mut writer = Writer::new();
-            writer.map(4);
-            writer.str("type");
-            writer.uint(kind);
-            writer.str("data");
-            data.write(&mut writer);
-            writer.str("uid");
-            writer.str(&self.uid);
-            writer.str("nsp");
-            writer.str(&self.nsp);
-            return writer.finish();
-        }
-        let envelope = Tree::Map(vec![
-            ("type", Tree::UInt(kind)),
-            ("data", data),
-            ("uid", Tree::Str(&self.uid)),
-            ("nsp", Tree::Str(&self.nsp)),
-        ]);
-        serde_json::to_vec(&envelope).unwrap_or_default()
-    }
-
     fn publish(&self, channel: String, kind: u64, data: Tree<'_>) -> Publish {
         Publish {
             channel,
-            payload: self.message(kind, data),
+            payload: self.envelope.json_unless_binary(kind, data),
             sharded: true,
         }
     }
@@ -214,113 +61,11 @@ impl Sharded {
             _ => self.channel.clone(),
         }
     }
-
-    fn read(&self, value: &Value) -> Result<Option<Incoming>, WireError> {
-        let fields = Fields::of(value, "message")?;
-        let uid = fields.opt_str("uid")?;
-        if uid == Some(self.uid.as_str()) || fields.opt_str("nsp")? != Some(self.nsp.as_str()) {
-            return Ok(None);
-        }
-        let kind = fields.uint("type")?;
-        let data = fields.get("data");
-        let data = || -> Result<Fields<'_>, WireError> {
-            Fields::of(data.ok_or_else(|| WireError::shape("no \"data\""))?, "data")
-        };
-        let request_id = |data: &Fields<'_>| -> Result<String, WireError> {
-            Ok(data.str("requestId")?.to_owned())
-        };
-        let body = match kind {
-            kind::BROADCAST => {
-                let data = data()?;
-                let packet = Fields::of(data.value("packet")?, "packet")?;
-                let (event, args) = event_and_args(packet.value("data")?)?;
-                let opts = read_opts(data.get("opts"))?;
-                Body::Request(match data.opt_str("requestId")? {
-                    Some(request_id) => Request::BroadcastWithAck {
-                        request_id: request_id.to_owned(),
-                        event,
-                        args,
-                        opts,
-                    },
-                    None => Request::Broadcast { event, args, opts },
-                })
-            }
-            kind::SOCKETS_JOIN | kind::SOCKETS_LEAVE => {
-                let data = data()?;
-                let opts = read_opts(data.get("opts"))?;
-                let rooms = read_rooms(data.get("rooms"))?;
-                Body::Request(if kind == kind::SOCKETS_JOIN {
-                    Request::SocketsJoin { opts, rooms }
-                } else {
-                    Request::SocketsLeave { opts, rooms }
-                })
-            }
-            kind::DISCONNECT_SOCKETS => {
-                let data = data()?;
-                Body::Request(Request::DisconnectSockets {
-                    opts: read_opts(data.get("opts"))?,
-                    close: data.flag("close"),
-                })
-            }
-            kind::FETCH_SOCKETS => {
-                let data = data()?;
-                Body::Request(Request::FetchSockets {
-                    request_id: request_id(&data)?,
-                    opts: read_opts(data.get("opts"))?,
-                })
-            }
-            kind::SERVER_SIDE_EMIT => {
-                let data = data()?;
-                let (event, args) = event_and_args(data.value("packet")?)?;
-                Body::Request(Request::ServerSideEmit {
-                    request_id: data.opt_str("requestId")?.map(str::to_owned),
-                    event,
-                    args,
-                })
-            }
-            kind::FETCH_SOCKETS_RESPONSE => {
-                let data = data()?;
-                Body::Response(Response::FetchSockets {
-                    request_id: request_id(&data)?,
-                    sockets: read_sockets(data.value("sockets")?)?,
-                })
-            }
-            kind::SERVER_SIDE_EMIT_RESPONSE => {
-                let data = data()?;
-                Body::Response(Response::ServerSideEmit {
-                    request_id: request_id(&data)?,
-                    value: data.get("packet").cloned().unwrap_or(Value::Null),
-                })
-            }
-            kind::BROADCAST_CLIENT_COUNT => {
-                let data = data()?;
-                Body::Response(Response::ClientCount {
-                    request_id: request_id(&data)?,
-                    count: usize::try_from(data.uint("clientCount")?).unwrap_or(usize::MAX),
-                })
-            }
-            kind::BROADCAST_ACK => {
-                let data = data()?;
-                Body::Response(Response::Ack {
-                    request_id: request_id(&data)?,
-                    value: data.get("packet").cloned(),
-                })
-            }
-            // Heartbeats and closes belong to the heartbeat variant of the protocol, which the
-            // sharded adapter does not use.
-            kind::INITIAL_HEARTBEAT | kind::HEARTBEAT | kind::ADAPTER_CLOSE => return Ok(None),
-            other => return Err(WireError::shape(format!("unknown message type {other}"))),
-        };
-        Ok(Some(Incoming {
-            from: uid.map(str::to_owned),
-            body,
-        }))
-    }
 }
 
 impl Protocol for Sharded {
     fn uid(&self) -> &str {
-        &self.uid
+        self.envelope.uid()
     }
 
     fn request_id(&self) -> String {
@@ -331,11 +76,15 @@ impl Protocol for Sharded {
         Some(self.mode)
     }
 
+    fn fetch_timeout(&self, opts: &BroadcastOptions, default: Duration) -> Duration {
+        opts.flags.timeout.unwrap_or(default)
+    }
+
     fn subscriptions(&self) -> Subscriptions {
         Subscriptions {
             patterns: Vec::new(),
             channels: Vec::new(),
-            shard_channels: vec![self.channel.clone(), self.sub_channel(&self.uid)],
+            shard_channels: vec![self.channel.clone(), self.sub_channel(self.uid())],
         }
     }
 
@@ -343,22 +92,21 @@ impl Protocol for Sharded {
         Count::ShardNumSub(self.channel.clone())
     }
 
+    fn log(&self) -> Option<&StreamSide> {
+        None
+    }
+
     fn broadcast(
         &self,
         packet: &BroadcastPacket,
         opts: &BroadcastOptions,
-    ) -> Result<Publish, roomcast::Error> {
-        let data = Tree::Map(vec![
-            (
-                "packet",
-                Tree::Map(vec![
-                    ("type", Tree::UInt(2)),
-                    ("data", Tree::Event(packet.event()?, packet.args()?)),
-                ]),
-            ),
-            ("opts", Tree::Opts(opts)),
-        ]);
-        Ok(self.publish(self.broadcast_channel(opts), kind::BROADCAST, data))
+    ) -> Result<Outgoing, roomcast::Error> {
+        let data = cluster::broadcast(packet, opts, None)?;
+        Ok(Outgoing::Publish(self.publish(
+            self.broadcast_channel(opts),
+            kind::BROADCAST,
+            data,
+        )))
     }
 
     fn broadcast_with_ack(
@@ -367,50 +115,27 @@ impl Protocol for Sharded {
         packet: &BroadcastPacket,
         opts: &BroadcastOptions,
     ) -> Result<Publish, roomcast::Error> {
-        let data = Tree::Map(vec![
-            (
-                "packet",
-                Tree::Map(vec![
-                    ("type", Tree::UInt(2)),
-                    ("data", Tree::Event(packet.event()?, packet.args()?)),
-                ]),
-            ),
-            ("requestId", Tree::Str(request_id)),
-            ("opts", Tree::Opts(opts)),
-        ]);
+        let data = cluster::broadcast(packet, opts, Some(request_id))?;
         Ok(self.to_all(kind::BROADCAST, data))
     }
 
-    fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Publish {
-        let data = Tree::Map(vec![
-            ("opts", Tree::Opts(opts)),
-            ("rooms", Tree::Rooms(rooms)),
-        ]);
-        self.to_all(kind::SOCKETS_JOIN, data)
+    fn sockets_join(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Outgoing {
+        Outgoing::Publish(self.to_all(kind::SOCKETS_JOIN, cluster::rooms_change(opts, rooms)))
     }
 
-    fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Publish {
-        let data = Tree::Map(vec![
-            ("opts", Tree::Opts(opts)),
-            ("rooms", Tree::Rooms(rooms)),
-        ]);
-        self.to_all(kind::SOCKETS_LEAVE, data)
+    fn sockets_leave(&self, opts: &BroadcastOptions, rooms: &[Room]) -> Outgoing {
+        Outgoing::Publish(self.to_all(kind::SOCKETS_LEAVE, cluster::rooms_change(opts, rooms)))
     }
 
-    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> Publish {
-        let data = Tree::Map(vec![
-            ("opts", Tree::Opts(opts)),
-            ("close", Tree::Bool(close)),
-        ]);
-        self.to_all(kind::DISCONNECT_SOCKETS, data)
+    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> Outgoing {
+        Outgoing::Publish(self.to_all(kind::DISCONNECT_SOCKETS, cluster::disconnect(opts, close)))
     }
 
     fn fetch_sockets(&self, request_id: &str, opts: &BroadcastOptions) -> Publish {
-        let data = Tree::Map(vec![
-            ("opts", Tree::Opts(opts)),
-            ("requestId", Tree::Str(request_id)),
-        ]);
-        self.to_all(kind::FETCH_SOCKETS, data)
+        self.to_all(
+            kind::FETCH_SOCKETS,
+            cluster::fetch_sockets(request_id, opts),
+        )
     }
 
     fn all_rooms(&self, _request_id: &str) -> Option<Publish> {
@@ -418,12 +143,8 @@ impl Protocol for Sharded {
     }
 
     fn server_side_emit(&self, request_id: Option<&str>, event: &str, args: &[Value]) -> Publish {
-        let mut data = Vec::with_capacity(2);
-        if let Some(request_id) = request_id {
-            data.push(("requestId", Tree::Str(request_id)));
-        }
-        data.push(("packet", Tree::Event(event, args)));
-        self.to_all(kind::SERVER_SIDE_EMIT, Tree::Map(data))
+        let data = cluster::server_side_emit(request_id, event, args);
+        self.to_all(kind::SERVER_SIDE_EMIT, data)
     }
 
     fn fetch_sockets_response(
@@ -432,10 +153,7 @@ impl Protocol for Sharded {
         request_id: &str,
         sockets: &[SocketInfo],
     ) -> Publish {
-        let data = Tree::Map(vec![
-            ("requestId", Tree::Str(request_id)),
-            ("sockets", Tree::Sockets(sockets)),
-        ]);
+        let data = cluster::fetch_sockets_response(request_id, sockets);
         self.publish(self.sub_channel(to), kind::FETCH_SOCKETS_RESPONSE, data)
     }
 
@@ -444,27 +162,18 @@ impl Protocol for Sharded {
     }
 
     fn server_side_emit_response(&self, to: &str, request_id: &str, value: &Value) -> Publish {
-        let data = Tree::Map(vec![
-            ("requestId", Tree::Str(request_id)),
-            ("packet", Tree::Value(value)),
-        ]);
+        let data = cluster::server_side_emit_response(request_id, value);
         self.publish(self.sub_channel(to), kind::SERVER_SIDE_EMIT_RESPONSE, data)
     }
 
     fn client_count_response(&self, to: &str, request_id: &str, count: usize) -> Publish {
-        let data = Tree::Map(vec![
-            ("requestId", Tree::Str(request_id)),
-            ("clientCount", Tree::UInt(count as u64)),
-        ]);
+        let data = cluster::client_count(request_id, count);
         self.publish(self.sub_channel(to), kind::BROADCAST_CLIENT_COUNT, data)
     }
 
     fn ack_response(&self, to: &str, request_id: &str, value: Option<&Value>) -> Publish {
-        let mut data = vec![("requestId", Tree::Str(request_id))];
-        if let Some(value) = value {
-            data.push(("packet", Tree::Value(value)));
-        }
-        self.publish(self.sub_channel(to), kind::BROADCAST_ACK, Tree::Map(data))
+        let data = cluster::ack(request_id, value, false);
+        self.publish(self.sub_channel(to), kind::BROADCAST_ACK, data)
     }
 
     fn legacy_response(&self, _request_id: &str, _sockets: Option<&[String]>) -> Option<Publish> {
@@ -475,7 +184,7 @@ impl Protocol for Sharded {
         if !channel.starts_with(&self.channel) {
             return Ok(None);
         }
-        self.read(&read_json_or_msgpack(payload)?)
+        self.envelope.read(&read_json_or_msgpack(payload)?)
     }
 
     fn room_of_channel<'c>(&self, _channel: &'c str) -> Option<&'c str> {
@@ -490,12 +199,12 @@ impl Protocol for Sharded {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::message::{Body, Response};
     use bytes::Bytes;
 
     fn sharded(mode: SubscriptionMode) -> Sharded {
         Sharded {
-            uid: "2fe9751071111966".into(),
-            nsp: "/".into(),
+            envelope: Envelope::fixed("2fe9751071111966", "/"),
             channel: "socket.io#/#".into(),
             mode,
         }
@@ -511,14 +220,16 @@ mod tests {
         let packet =
             BroadcastPacket::new("/", "ev", vec![Value::from(1), Value::from("x")], None).unwrap();
         let opts = BroadcastOptions::to(vec![room("r1")]);
-        let published = adapter.broadcast(&packet, &opts).unwrap();
+        let published = adapter.broadcast(&packet, &opts).unwrap().published();
         assert_eq!(published.channel, "socket.io#/#r1#");
         assert!(published.sharded);
         assert_eq!(
             String::from_utf8(published.payload).unwrap(),
             r#"{"type":3,"data":{"packet":{"type":2,"data":["ev",1,"x"]},"opts":{"rooms":["r1"],"except":[],"flags":{}}},"uid":"2fe9751071111966","nsp":"/"}"#
         );
-        let join = adapter.sockets_join(&BroadcastOptions::default(), &[room("j1")]);
+        let join = adapter
+            .sockets_join(&BroadcastOptions::default(), &[room("j1")])
+            .published();
         assert_eq!(join.channel, "socket.io#/#");
         assert_eq!(
             String::from_utf8(join.payload).unwrap(),
@@ -550,7 +261,8 @@ mod tests {
         .unwrap();
         let published = adapter
             .broadcast(&packet, &BroadcastOptions::default())
-            .unwrap();
+            .unwrap()
+            .published();
         let hex: String = published
             .payload
             .iter()
