@@ -129,8 +129,10 @@ function relayServerSideEmits(nsp) {
 
 /**
  * The Redis adapter ADAPTER names (`redis`: classic pub/sub, `redis-sharded`: sharded pub/sub
- * with REDIS_SUBSCRIPTION_MODE) and its two clients, over REDIS_URL (comma-separated: the seed
- * nodes of a Redis Cluster), channels prefixed with REDIS_KEY.
+ * with REDIS_SUBSCRIPTION_MODE, `redis-streams`: the streams adapter, stream and channels named
+ * REDIS_KEY, REDIS_STREAM_COUNT streams, sharded pub/sub with REDIS_SHARDED_PUBSUB=1) and its
+ * clients, over REDIS_URL (comma-separated: the seed nodes of a Redis Cluster), channels
+ * prefixed with REDIS_KEY.
  */
 async function redisAdapter(kind) {
   const { createClient, createCluster } = require("redis");
@@ -140,12 +142,24 @@ async function redisAdapter(kind) {
     urls.length > 1
       ? createCluster({ rootNodes: urls.map((url) => ({ url })) })
       : createClient({ url: urls[0] });
+  const key = process.env.REDIS_KEY || "socket.io";
+  if (kind === "redis-streams") {
+    const streams = require("@socket.io/redis-streams-adapter");
+    pub.on("error", (err) => console.error(`redis: ${err.message}`));
+    await pub.connect();
+    const adapter = streams.createAdapter(pub, {
+      streamName: key,
+      channelPrefix: key,
+      streamCount: Number(process.env.REDIS_STREAM_COUNT || 1),
+      useShardedPubSub: process.env.REDIS_SHARDED_PUBSUB === "1",
+    });
+    return { adapter, clients: [pub] };
+  }
   const sub = pub.duplicate();
   for (const client of [pub, sub]) {
     client.on("error", (err) => console.error(`redis: ${err.message}`));
   }
   await Promise.all([pub.connect(), sub.connect()]);
-  const key = process.env.REDIS_KEY || "socket.io";
   const adapter =
     kind === "redis-sharded"
       ? createShardedAdapter(pub, sub, {
@@ -163,7 +177,7 @@ async function redisAdapter(kind) {
 
 async function main() {
   const kind = process.env.ADAPTER || "memory";
-  if (!["memory", "redis", "redis-sharded"].includes(kind)) throw new Error(`unknown ADAPTER ${kind}`);
+  if (!["memory", "redis", "redis-sharded", "redis-streams"].includes(kind)) throw new Error(`unknown ADAPTER ${kind}`);
   const redis = kind === "memory" ? null : await redisAdapter(kind);
   const httpServer = http.createServer((req, res) => res.writeHead(404).end());
   const io = new Server(httpServer, {

@@ -3,9 +3,11 @@
 //!
 //! Env: `PORT` (3000), `PING_INTERVAL` / `PING_TIMEOUT` (ms), `PROTOCOL_SUITE=1` (serves the
 //! official Engine.IO / Socket.IO protocol test suites), `ADAPTER` (`memory`, `redis`,
-//! `redis-sharded`) with `REDIS_URL` (comma-separated: a Redis Cluster's seed nodes),
-//! `REDIS_KEY`, `REDIS_SUBSCRIPTION_MODE` and `REDIS_REQUESTS_TIMEOUT` (ms); `RECOVERY=1`
-//! (connection state recovery, sessions kept `RECOVERY_MAX_DISCONNECTION_MS`, default 2 minutes).
+//! `redis-sharded`, `redis-streams`) with `REDIS_URL` (comma-separated: a Redis Cluster's seed
+//! nodes), `REDIS_KEY` (channel prefix; with `redis-streams` also the stream's name),
+//! `REDIS_SUBSCRIPTION_MODE`, `REDIS_REQUESTS_TIMEOUT` (ms), `REDIS_STREAM_COUNT` and
+//! `REDIS_SHARDED_PUBSUB=1` (streams); `RECOVERY=1` (connection state recovery, sessions kept
+//! `RECOVERY_MAX_DISCONNECTION_MS`, default 2 minutes).
 
 use std::future::Future;
 use std::time::Duration;
@@ -392,6 +394,7 @@ async fn adapter() -> Result<Option<AdapterFactory>, Box<dyn std::error::Error>>
     let kind = std::env::var("ADAPTER").unwrap_or_else(|_| "memory".to_owned());
     let sharded = match kind.as_str() {
         "memory" => return Ok(None),
+        "redis-streams" => return Ok(Some(streams_adapter().await?)),
         "redis" => None,
         "redis-sharded" => Some(match std::env::var("REDIS_SUBSCRIPTION_MODE").as_deref() {
             Ok("static") => SubscriptionMode::Static,
@@ -401,10 +404,7 @@ async fn adapter() -> Result<Option<AdapterFactory>, Box<dyn std::error::Error>>
         }),
         other => return Err(format!("unknown ADAPTER {other:?}").into()),
     };
-    let urls = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let mut urls = urls.split(',').map(str::trim).filter(|url| !url.is_empty());
-    let first = urls.next().ok_or("REDIS_URL is empty")?;
-    let rest: Vec<&str> = urls.collect();
+    let (first, rest) = redis_urls()?;
     let mut builder = RedisAdapter::builder(first);
     if !rest.is_empty() {
         builder = builder.cluster(rest);
@@ -419,6 +419,41 @@ async fn adapter() -> Result<Option<AdapterFactory>, Box<dyn std::error::Error>>
         builder = builder.sharded(mode);
     }
     Ok(Some(builder.connect().await?.factory()))
+}
+
+/// `REDIS_URL`: the first URL, and the other seed nodes of a Redis Cluster.
+fn redis_urls() -> Result<(String, Vec<String>), Box<dyn std::error::Error>> {
+    let urls = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let mut urls = urls
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(str::to_owned);
+    let first = urls.next().ok_or("REDIS_URL is empty")?;
+    Ok((first, urls.collect()))
+}
+
+/// The streams adapter: stream and channels named `REDIS_KEY`, `REDIS_STREAM_COUNT` streams,
+/// sharded pub/sub with `REDIS_SHARDED_PUBSUB=1`.
+async fn streams_adapter() -> Result<AdapterFactory, Box<dyn std::error::Error>> {
+    let (first, rest) = redis_urls()?;
+    let mut builder = RedisAdapter::streams(first);
+    if !rest.is_empty() {
+        builder = builder.cluster(rest);
+    }
+    if let Ok(key) = std::env::var("REDIS_KEY") {
+        builder = builder.stream_name(key.clone()).channel_prefix(key);
+    }
+    if let Ok(count) = std::env::var("REDIS_STREAM_COUNT") {
+        builder = builder.stream_count(count.parse()?);
+    }
+    if std::env::var("REDIS_SHARDED_PUBSUB").as_deref() == Ok("1") {
+        builder = builder.sharded_pub_sub(true);
+    }
+    if let Some(timeout) = env_millis("REDIS_REQUESTS_TIMEOUT")? {
+        builder = builder.requests_timeout(timeout);
+    }
+    Ok(builder.connect().await?.factory())
 }
 
 /// Events other servers send with `server_side_emit` reach this server's sockets of the

@@ -1,0 +1,52 @@
+// A TCP proxy on 127.0.0.1 for the recovery tests: clients connect to it, it forwards to one
+// server; the test cuts every connection at once (an abrupt network drop), keeps new ones out
+// for a while, and lets them through again, possibly to another server.
+import { createServer, connect } from 'node:net';
+
+/**
+ * Starts a proxy to `targetPort`. Returns `{ port, url, cut, resume, close }`: `cut()` destroys
+ * every open connection and refuses new ones, `resume(port)` forwards new connections to `port`
+ * (the same server, or another one), `close()` stops it.
+ */
+export async function startProxy(targetPort) {
+  let target = targetPort;
+  let open = true;
+  const sockets = new Set();
+  const server = createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(target, '127.0.0.1');
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      sockets.add(a);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+      a.pipe(b);
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    cut() {
+      open = false;
+      for (const socket of sockets) socket.destroy();
+    },
+    resume(nextPort = target) {
+      target = nextPort;
+      open = true;
+    },
+    close() {
+      this.cut();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
