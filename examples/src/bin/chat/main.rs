@@ -6,9 +6,9 @@
 //!
 //! Env: `HOST` (127.0.0.1), `PORT` (3000), `ADMIN_TOKEN` (generated and printed when unset),
 //! `RUST_LOG` (info), `REDIS_URL` (several chat processes on one Redis share rooms, users and
-//! the admin page's counts, through the Redis adapter), `RECOVERY_WINDOW_MS` (15 s: a user
-//! whose connection drops comes back to the same socket, room and missed messages, with no
-//! "left" / "joined" for the room to see).
+//! the admin page's counts, through the Redis Streams adapter), `RECOVERY_WINDOW_MS` (15 s: a
+//! user whose connection drops comes back to the same socket, room and missed messages, with no
+//! "left" / "joined" for the room to see — on any of the processes).
 
 mod admin;
 mod assets;
@@ -55,7 +55,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let client = ClientBundle::load()?;
     let mut options = ServerOptions::default();
     if let Some(url) = &config.redis_url {
-        let redis = RedisAdapter::builder(url.as_str())
+        // The streams adapter: a user dropped from one process recovers on another.
+        let redis = RedisAdapter::streams(url.as_str())
             .connect()
             .await
             .map_err(|error| format!("cannot connect to REDIS_URL: {error}"))?;
