@@ -1,6 +1,8 @@
 //! cluster-bench: three servers on one Redis, one room spread over all of them, for roomcast
 //! (its Redis adapter), Node's socket.io (`@socket.io/redis-adapter`) and socketioxide
-//! (`socketioxide-redis`), in interleaved rounds.
+//! (`socketioxide-redis`), in interleaved rounds. With `--adapter redis-streams`, roomcast and
+//! Node through their Redis Streams adapters (`@socket.io/redis-streams-adapter`; socketioxide
+//! has none).
 //!
 //! Each round and server: a `redis-server` and three servers of that kind (all pinned to the
 //! servers' core, the load generator to its own), `clients` WebSocket clients spread evenly over
@@ -58,6 +60,8 @@ impl Kind {
 /// Command-line options.
 struct Opts {
     kinds: Vec<Kind>,
+    /// The probes' `ADAPTER`: `redis` or `redis-streams`.
+    adapter: String,
     rounds: usize,
     clients: usize,
     msgs: usize,
@@ -72,6 +76,7 @@ struct Opts {
 fn parse_opts(root: &Path) -> Res<Opts> {
     let mut opts = Opts {
         kinds: Kind::ALL.to_vec(),
+        adapter: "redis".to_owned(),
         rounds: 3,
         clients: 900,
         msgs: 200,
@@ -97,6 +102,7 @@ fn parse_opts(root: &Path) -> Res<Opts> {
                     })
                     .collect::<Result<_, _>>()?;
             }
+            "--adapter" => opts.adapter = value()?,
             "--rounds" => opts.rounds = value()?.parse()?,
             "--clients" => opts.clients = value()?.parse()?,
             "--msgs" => opts.msgs = value()?.parse()?,
@@ -109,7 +115,8 @@ fn parse_opts(root: &Path) -> Res<Opts> {
             "--no-record" => opts.out = None,
             "--help" | "-h" => {
                 println!(
-                    "usage: cluster-bench [--server roomcast,node,socketioxide] [--rounds 3] \
+                    "usage: cluster-bench [--server roomcast,node,socketioxide] \
+                     [--adapter redis|redis-streams] [--rounds 3] \
                      [--clients 900] [--msgs 200] [--size 64] [--rate 20] [--latency-secs 10] \
                      [--server-cpu 0] [--client-cpu 1] [--out FILE | --no-record]"
                 );
@@ -117,6 +124,16 @@ fn parse_opts(root: &Path) -> Res<Opts> {
             }
             other => return Err(format!("unknown option {other} (see --help)").into()),
         }
+    }
+    match opts.adapter.as_str() {
+        "redis" => {}
+        "redis-streams" if !opts.kinds.contains(&Kind::Socketioxide) => {}
+        "redis-streams" => {
+            return Err(
+                "socketioxide has no Redis Streams adapter: pick --server roomcast,node".into(),
+            )
+        }
+        other => return Err(format!("unknown adapter {other}").into()),
     }
     Ok(opts)
 }
@@ -180,7 +197,8 @@ fn start_node(
         Kind::Node => cmd.arg(&programs.node).arg(&programs.node_probe),
         Kind::Socketioxide => cmd.arg(&programs.socketioxide_cluster),
     };
-    cmd.env("ADAPTER", "redis").env("REDIS_URL", &redis.url);
+    cmd.env("ADAPTER", &opts.adapter)
+        .env("REDIS_URL", &redis.url);
     launch_command(cmd, kind.name(), log, READY)
 }
 
@@ -386,6 +404,7 @@ fn main() -> Res<()> {
                     "suite": suite,
                     "round": round,
                     "server": kind.name(),
+                    "adapter": opts.adapter,
                     "nodes": NODES,
                     "clients": opts.clients,
                     "msgs": opts.msgs,

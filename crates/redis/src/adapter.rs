@@ -87,35 +87,40 @@ impl RedisAdapter {
 
     /// Sends an operation to the other servers and does it here: at once when published; once
     /// Redis has taken it when appended to the stream (in the order of the appends, so that this
-    /// process sees its own operations in stream order), with the entry id as offset. Resolves
-    /// when it is done here.
+    /// process sees its own operations in stream order), with the entry id as offset. With
+    /// `Until::Done` the future resolves when it is done here; with `Until::Queued` as soon as it
+    /// is on its way (broadcasts: an emitter that sends many in a row gets them written in one
+    /// round trip, in order, rather than one round trip each).
     fn send_and_do(
         &self,
         outgoing: Outgoing,
+        until: Until,
         here: impl FnOnce(&RedisAdapter, Option<String>) + Send + 'static,
     ) -> BoxFuture<'static, Result<(), Error>> {
-        match outgoing {
+        let entry = match outgoing {
             Outgoing::Publish(message) => {
                 self.publish(message);
                 here(self, None);
-                done(Ok(()))
+                return done(Ok(()));
             }
-            Outgoing::Append(entry) => {
-                let (finished, finish) = oneshot::channel();
-                let me = self.me.clone();
-                let then: Appended = Box::new(move |id| {
-                    if let Some(adapter) = me.upgrade() {
-                        // A failed append is still done here, without an offset, as Node does.
-                        here(&adapter, id.ok());
-                    }
-                    let _ = finished.send(());
-                });
-                self.driver.append(entry, then);
-                Box::pin(async move {
-                    let _ = finish.await;
-                    Ok(())
-                })
+            Outgoing::Append(entry) => entry,
+        };
+        let (finished, finish) = oneshot::channel();
+        let me = self.me.clone();
+        let then: Appended = Box::new(move |id| {
+            if let Some(adapter) = me.upgrade() {
+                // A failed append is still done here, without an offset, as Node does.
+                here(&adapter, id.ok());
             }
+            let _ = finished.send(());
+        });
+        self.driver.append(entry, then);
+        match until {
+            Until::Queued => done(Ok(())),
+            Until::Done => Box::pin(async move {
+                let _ = finish.await;
+                Ok(())
+            }),
         }
     }
 
@@ -485,6 +490,15 @@ impl EntryReceiver for RedisAdapter {
     }
 }
 
+/// When the future of an operation sent through the stream resolves.
+#[derive(Debug, Clone, Copy)]
+enum Until {
+    /// Once it is on its way to Redis.
+    Queued,
+    /// Once it is done in this process too.
+    Done,
+}
+
 fn done<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
     Box::pin(std::future::ready(value))
 }
@@ -578,7 +592,7 @@ impl Adapter for RedisAdapter {
             return done(Ok(()));
         }
         let (packet, opts) = (packet.clone(), opts.clone());
-        self.send_and_do(outgoing, move |adapter, offset| {
+        self.send_and_do(outgoing, Until::Queued, move |adapter, offset| {
             adapter.deliver(&packet, &opts, offset.as_deref());
         })
     }
@@ -639,6 +653,7 @@ impl Adapter for RedisAdapter {
         let (opts, rooms) = (opts.clone(), rooms.to_vec());
         self.send_and_do(
             self.protocol.sockets_join(&opts, &rooms),
+            Until::Done,
             move |adapter, _| {
                 adapter.local.add_local(&opts, &rooms);
             },
@@ -657,6 +672,7 @@ impl Adapter for RedisAdapter {
         let (opts, rooms) = (opts.clone(), rooms.to_vec());
         self.send_and_do(
             self.protocol.sockets_leave(&opts, &rooms),
+            Until::Done,
             move |adapter, _| {
                 adapter.local.del_local(&opts, &rooms);
             },
@@ -675,6 +691,7 @@ impl Adapter for RedisAdapter {
         let opts = opts.clone();
         self.send_and_do(
             self.protocol.disconnect_sockets(&opts, close),
+            Until::Done,
             move |adapter, _| adapter.local.disconnect_local(&opts, close),
         )
     }

@@ -157,7 +157,22 @@ impl Socket {
         self.inner.connected.load(Ordering::Acquire)
     }
 
-    /// Whether the connection was restored by connection state recovery (never, for now).
+    /// Whether this socket is a session restored by connection state recovery: the client
+    /// came back within the window with its `pid` and last offset, and got back its id, rooms
+    /// and `data`, and what it missed (see
+    /// [`ServerOptions::connection_state_recovery`](crate::ServerOptions::connection_state_recovery)).
+    ///
+    /// ```
+    /// use roomcast::{Server, Socket};
+    ///
+    /// let io = Server::new();
+    /// io.on_connect(|socket: Socket| async move {
+    ///     if !socket.recovered() {
+    ///         // A new session: a recovered one is in its rooms already.
+    ///         let _ = socket.join("general").await;
+    ///     }
+    /// });
+    /// ```
     pub fn recovered(&self) -> bool {
         self.inner.recovered
     }
