@@ -46,6 +46,27 @@ impl<H: Handler> Clone for Engine<H> {
     }
 }
 
+/// A handle to an [`Engine`] that does not keep it alive (for what the engine's own handler
+/// holds, so that the two do not keep each other alive).
+pub struct WeakEngine<H: Handler> {
+    inner: std::sync::Weak<Inner<H>>,
+}
+
+impl<H: Handler> Clone for WeakEngine<H> {
+    fn clone(&self) -> Self {
+        WeakEngine {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<H: Handler> WeakEngine<H> {
+    /// The engine, while it exists.
+    pub fn upgrade(&self) -> Option<Engine<H>> {
+        self.inner.upgrade().map(|inner| Engine { inner })
+    }
+}
+
 struct Inner<H: Handler> {
     config: Arc<Config>,
     handler: H,
@@ -71,6 +92,13 @@ impl<H: Handler> Engine<H> {
     /// The options in force.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// A handle that does not keep the engine alive.
+    pub fn downgrade(&self) -> WeakEngine<H> {
+        WeakEngine {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     /// The handler given to [`Engine::new`].

@@ -52,7 +52,7 @@ mod socket;
 mod ws;
 
 pub use config::{AllowFuture, AllowRequest, Config, Cors, CorsOrigin, Deflate, Transports};
-pub use engine::Engine;
+pub use engine::{Engine, WeakEngine};
 pub use error::SendError;
 pub use handler::{Connection, Handler};
 pub use packet::{Frame, InvalidFrame, Message, ParseError};

@@ -112,6 +112,14 @@ impl fmt::Display for Sid {
     }
 }
 
+/// A sid serializes as its text, as a room name does: `json!({ "from": socket.id() })` is
+/// `{"from": "…"}`.
+impl serde::Serialize for Sid {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Debug for Sid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Sid({})", self.as_str())

@@ -35,7 +35,7 @@ impl AckSender {
     }
 
     /// For an event that asked for no acknowledgement: sending does nothing.
-    pub(crate) fn none() -> AckSender {
+    pub fn unrequested() -> AckSender {
         AckSender { target: None }
     }
 

@@ -13,6 +13,14 @@
 //! connection is looked at, exactly like the synchronous part of a Node listener. Whatever
 //! remains after an `.await` runs as a task of its own.
 //!
+//! **Where to register event handlers.** A socket's events wait until its connect handlers
+//! have started, that is, run up to their first `.await`; then they go to the handlers
+//! registered so far. Register a socket's handlers (`socket.on(...)`) at the top of the connect
+//! handler, before anything it awaits — as in Node, where the `connection` listener registers
+//! them synchronously. A handler registered after an `.await` misses the events that arrived
+//! meanwhile. (roomcast-gateway's declared handlers are in place before the socket's first
+//! event is looked at.)
+//!
 //! This module knows nothing of sockets or events: the types that make up a context, and the
 //! extractors they offer, live with those types.
 
@@ -54,14 +62,18 @@ pub(crate) fn spawn_inline(future: BoxFuture<'static, ()>) {
 ///
 /// For events (`C` = [`EventContext`](crate::EventContext)) roomcast provides
 /// [`Socket`](crate::Socket), [`AckSender`](crate::AckSender),
-/// [`Namespace`](crate::Namespace), and any `T: DeserializeOwned`, which is read from the
-/// event's arguments: a tuple takes them positionally, `()` none, any other type the first one
-/// ([`Args`](crate::Args) takes them as they came).
+/// [`Namespace`](crate::Namespace), [`Server`](crate::Server),
+/// [`Handshake`](crate::Handshake), [`State<T>`](crate::State), and any `T: DeserializeOwned`,
+/// which is read from the event's arguments: a tuple takes them positionally, `()` none, any
+/// other type the first one ([`Args`](crate::Args) takes them as they came). Connect handlers
+/// (`C` = [`Socket`](crate::Socket)) take the socket, its namespace, server, handshake, and
+/// `State<T>`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of this handler",
     label = "not an extractor",
     note = "the parameters of an event handler are, in any order: Socket, AckSender, Namespace, \
-            and the event's arguments as any type that implements serde::Deserialize"
+            Server, Handshake, State<T>, and the event's arguments as any type that implements \
+            serde::Deserialize (a connect handler: Socket, Namespace, Server, Handshake, State<T>)"
 )]
 pub trait FromContext<C>: Sized {
     /// Takes the parameter out of the context (or says why the context does not fit it).

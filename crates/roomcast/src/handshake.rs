@@ -16,8 +16,9 @@ use crate::value::{Map, Value};
 /// A socket's handshake: the connection's first request (shared by every socket of the
 /// connection) and the `auth` of the socket's CONNECT. Serializes like Node's
 /// `socket.handshake` (headers as an object of lower-case names, `time` as a JavaScript date
-/// string, `issued` in ms), which is what `fetchSockets` carries across a cluster; and
-/// deserializes from it, so that a socket of a Node server is described like one of ours.
+/// string, `issued` in ms), which is what `fetchSockets` carries across a cluster; and is read
+/// back from it ([`Handshake::from_peer`]), so that a socket of a Node server is described like
+/// one of ours. As a handler parameter, it is the socket's handshake.
 #[derive(Debug, Clone, Default)]
 pub struct Handshake {
     request: Arc<RequestInfo>,
@@ -124,8 +125,13 @@ struct NodeHandshake {
     auth: Value,
 }
 
-impl<'de> Deserialize<'de> for Handshake {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Handshake, D::Error> {
+impl Handshake {
+    /// Reads a handshake as another server of a cluster describes it (Node's `socket.handshake`
+    /// in a `fetchSockets` answer). `Handshake` has no `Deserialize` of its own: as a handler
+    /// parameter it is the socket's own handshake, never read from the event's arguments.
+    pub fn from_peer<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Handshake, D::Error> {
         let node = NodeHandshake::deserialize(deserializer)?;
         let mut headers = HeaderMap::with_capacity(node.headers.len());
         for (name, value) in &node.headers {
@@ -222,7 +228,8 @@ mod tests {
             "address":"::ffff:127.0.0.1","xdomain":false,"secure":false,"issued":1796510013861,
             "url":"/socket.io/?foo=bar&EIO=4&transport=websocket",
             "query":{"foo":"bar","EIO":"4","transport":"websocket"},"auth":{"token":"t"}}"#;
-        let handshake: Handshake = serde_json::from_str(node).unwrap();
+        let handshake =
+            Handshake::from_peer(&mut serde_json::Deserializer::from_str(node)).unwrap();
         assert_eq!(handshake.header("host"), Some("localhost:3000"));
         assert_eq!(handshake.headers().get_all("x-many").iter().count(), 2);
         assert_eq!(

@@ -57,6 +57,7 @@ mod connect_timeout;
 mod connection;
 mod disconnect;
 mod error;
+mod extensions;
 mod handler;
 mod handshake;
 mod memory_adapter;
@@ -72,6 +73,7 @@ mod rooms;
 mod scope;
 mod server;
 mod socket;
+mod state;
 pub mod value;
 
 pub use ack::AckSender;
@@ -95,4 +97,5 @@ pub use roomcast_engineio::{bind, Cors, CorsOrigin, RemoteAddr, Sid, TransportKi
 pub use rooms::{IntoRooms, Room, RoomError, MAX_ROOM_LEN};
 pub use server::{Server, ServerOptions};
 pub use socket::{EventContext, Socket, TimedSocket};
+pub use state::State;
 pub use value::Value;

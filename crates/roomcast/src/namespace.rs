@@ -20,6 +20,7 @@ use crate::adapter::{
 };
 use crate::broadcast::{namespace_methods, BroadcastOperator};
 use crate::error::{ConnectError, Error, PartialAcks};
+use crate::extensions::Extensions;
 use crate::handler::{erase, spawn_inline, BoxFuture, ErasedHandler, FromContext, Handler};
 use crate::packet::EncodeError;
 use crate::payload::{to_arg_values, Args, ArgsError};
@@ -70,6 +71,8 @@ pub struct Namespace {
 
 struct NamespaceInner {
     scope: Arc<Scope>,
+    /// What the server provides (shared by every namespace).
+    extensions: Arc<Extensions>,
     sockets: RwLock<HashMap<Sid, Socket, IdHasher>>,
     middleware: RwLock<Vec<Middleware>>,
     connect_handlers: RwLock<Vec<ConnectHandler>>,
@@ -89,10 +92,12 @@ impl Namespace {
         name: Arc<str>,
         adapter: Arc<dyn Adapter>,
         recovery: Option<RecoveryOptions>,
+        extensions: Arc<Extensions>,
     ) -> Namespace {
         Namespace {
             inner: Arc::new(NamespaceInner {
                 scope: Arc::new(Scope::new(name, adapter, recovery)),
+                extensions,
                 sockets: RwLock::new(HashMap::default()),
                 middleware: RwLock::new(Vec::new()),
                 connect_handlers: RwLock::new(Vec::new()),
@@ -131,6 +136,11 @@ impl Namespace {
     /// The name, shared.
     pub(crate) fn shared_name(&self) -> &Arc<str> {
         self.inner.scope.shared_name()
+    }
+
+    /// What the server provides.
+    pub(crate) fn extensions(&self) -> &Extensions {
+        &self.inner.extensions
     }
 
     /// The adapter holding this namespace's rooms.

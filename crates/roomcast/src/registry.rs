@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::adapter::{Adapter, RecoveryOptions};
 use crate::error::{ConnectError, Error};
+use crate::extensions::Extensions;
 use crate::handler::{erase, BoxFuture, Handler};
 use crate::namespace::{middleware_of, ConnectHandler, Middleware, Namespace};
 use crate::socket::Socket;
@@ -30,6 +31,7 @@ pub(crate) struct Registry {
     adapter: AdapterFactory,
     recovery: Option<RecoveryOptions>,
     listeners: RwLock<Vec<NamespaceListener>>,
+    extensions: Arc<Extensions>,
 }
 
 /// The namespaces, by name and in creation order.
@@ -56,7 +58,13 @@ impl Registry {
             adapter,
             recovery,
             listeners: RwLock::new(Vec::new()),
+            extensions: Arc::default(),
         }
+    }
+
+    /// What the server provides to every namespace.
+    pub(crate) fn extensions(&self) -> &Extensions {
+        &self.extensions
     }
 
     /// Calls `listener` for every namespace created from now on.
@@ -95,7 +103,12 @@ impl Registry {
         parent: Option<&ParentNamespace>,
     ) -> Namespace {
         let name: Arc<str> = name.into();
-        let nsp = Namespace::new(name.clone(), (self.adapter)(&name), self.recovery.clone());
+        let nsp = Namespace::new(
+            name.clone(),
+            (self.adapter)(&name),
+            self.recovery.clone(),
+            self.extensions.clone(),
+        );
         if let Some(parent) = parent {
             nsp.copy_handlers_from(
                 &parent.inner.middleware.read(),

@@ -85,7 +85,37 @@ impl Scope {
         data: &T,
     ) -> Result<(), Error> {
         let packet = self.packet(event, data, None)?;
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            self.log_emit(opts, event);
+        }
         self.adapter.broadcast(&packet, opts).await
+    }
+
+    /// `emit "message" -> room "general" (3 members)`: who an emit targets, with the members
+    /// this process has (debug logs only).
+    fn log_emit(&self, opts: &BroadcastOptions, event: &str) {
+        let except = if opts.except.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = opts.except.iter().map(Room::as_str).collect();
+            format!(" except {names:?}")
+        };
+        if opts.rooms.is_empty() {
+            tracing::debug!(
+                nsp = %self.name,
+                "emit {event:?} -> namespace {:?}{except}",
+                self.name
+            );
+        }
+        for room in &opts.rooms {
+            let members = self.adapter.local_room_size(room);
+            let plural = if members == 1 { "" } else { "s" };
+            tracing::debug!(
+                nsp = %self.name,
+                "emit {event:?} -> room {:?} ({members} member{plural}){except}",
+                room.as_str()
+            );
+        }
     }
 
     /// Sends an event asking every targeted socket for an acknowledgement, and collects the

@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use regex::Regex;
-use roomcast_engineio::{serve, Config, Engine, EngineLayer};
+use roomcast_engineio::{serve, Config, Engine, EngineLayer, WeakEngine};
 use serde::Serialize;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
@@ -15,11 +15,12 @@ use crate::broadcast::{namespace_methods, BroadcastOperator};
 use crate::client::ServerHandler;
 use crate::connect_timeout::ConnectTimeouts;
 use crate::error::{ConnectError, Error};
-use crate::handler::Handler;
+use crate::handler::{FromContext, Handler};
 use crate::memory_adapter::MemoryAdapter;
 use crate::namespace::Namespace;
+use crate::payload::ArgsError;
 use crate::registry::{AdapterFactory, Matcher, ParentNamespace, Registry};
-use crate::socket::Socket;
+use crate::socket::{EventContext, Socket};
 use crate::value::Value;
 
 /// Server options: the Engine.IO transport's, plus Socket.IO's own.
@@ -118,11 +119,21 @@ impl Server {
             ConnectTimeouts::new(options.connect_timeout),
         );
         let engine = Engine::new(handler, options.engine);
+        registry.extensions().insert(WeakServer {
+            registry: Arc::downgrade(&registry),
+            engine: engine.downgrade(),
+        });
         Server {
             registry,
             root,
             engine,
         }
+    }
+
+    /// Provides `value` to every handler that takes a [`State<T>`](crate::State) of its type
+    /// (replacing a value of the same type provided before).
+    pub fn provide<T: Send + Sync + 'static>(&self, value: T) {
+        self.registry.extensions().insert(value);
     }
 
     /// The namespace `name` (created if needed; a missing leading `/` is added).
@@ -259,5 +270,58 @@ impl fmt::Debug for Server {
         f.debug_struct("Server")
             .field("namespaces", &self.namespaces())
             .finish_non_exhaustive()
+    }
+}
+
+/// The server as its namespaces reach it, without keeping it alive.
+struct WeakServer {
+    registry: Weak<Registry>,
+    engine: WeakEngine<ServerHandler>,
+}
+
+impl WeakServer {
+    fn upgrade(&self) -> Option<Server> {
+        let registry = self.registry.upgrade()?;
+        let engine = self.engine.upgrade()?;
+        let root = registry.of("/");
+        Some(Server {
+            registry,
+            root,
+            engine,
+        })
+    }
+}
+
+impl Namespace {
+    /// The server this namespace belongs to (`None` once the server is gone).
+    pub fn server(&self) -> Option<Server> {
+        self.extensions().get::<WeakServer>()?.upgrade()
+    }
+}
+
+impl Socket {
+    /// The server this socket belongs to (`None` once the server is gone), without capturing
+    /// a clone of it in each handler.
+    pub fn server(&self) -> Option<Server> {
+        self.namespace().server()
+    }
+}
+
+fn server_of(socket: &Socket) -> Result<Server, ArgsError> {
+    socket
+        .server()
+        .ok_or_else(|| ArgsError::unavailable("roomcast::Server", "the server is gone"))
+}
+
+/// Handlers take the server (Node's `io`).
+impl FromContext<EventContext> for Server {
+    fn from_context(ctx: &mut EventContext) -> Result<Server, ArgsError> {
+        server_of(ctx.socket())
+    }
+}
+
+impl FromContext<Socket> for Server {
+    fn from_context(socket: &mut Socket) -> Result<Server, ArgsError> {
+        server_of(socket)
     }
 }

@@ -279,10 +279,14 @@ impl Socket {
 
     /// Registers the handler of an event: an async closure or `async fn` whose parameters are,
     /// in any order, any of [`Socket`], [`AckSender`] (the client's callback; sending on it does
-    /// nothing when the client asked for none), [`Namespace`], and the event's arguments as
-    /// any deserializable type (a tuple takes them positionally, `()` none, any other type the
+    /// nothing when the client asked for none), [`Namespace`], [`Server`](crate::Server),
+    /// [`Handshake`], [`State<T>`](crate::State), and the event's arguments as any
+    /// deserializable type (a tuple takes them positionally, `()` none, any other type the
     /// first one; [`Args`] takes them as they came). It returns `()` or `Result<(), E>`: an error
     /// goes to the [`Socket::on_error`] handlers, or is logged with the event name.
+    ///
+    /// Register handlers in the connect handler before its first `.await`: the socket's events
+    /// wait for the connect handlers to start, not to finish (see [`crate::Handler`]).
     ///
     /// ```no_run
     /// # use roomcast::{AckSender, Socket};
@@ -716,6 +720,13 @@ pub struct EventContext {
     ack: Option<AckSender>,
 }
 
+impl EventContext {
+    /// The socket the event came from.
+    pub fn socket(&self) -> &Socket {
+        &self.socket
+    }
+}
+
 impl fmt::Debug for EventContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventContext")
@@ -739,7 +750,7 @@ impl FromContext<EventContext> for Namespace {
 
 impl FromContext<EventContext> for AckSender {
     fn from_context(ctx: &mut EventContext) -> Result<AckSender, ArgsError> {
-        Ok(ctx.ack.take().unwrap_or_else(AckSender::none))
+        Ok(ctx.ack.take().unwrap_or_else(AckSender::unrequested))
     }
 }
 
@@ -761,7 +772,20 @@ impl<T: DeserializeOwned + 'static> FromContext<EventContext> for T {
     }
 }
 
-/// Connect handlers take the new socket, or its namespace.
+/// The socket's handshake (headers, query, `auth`, address).
+impl FromContext<EventContext> for Handshake {
+    fn from_context(ctx: &mut EventContext) -> Result<Handshake, ArgsError> {
+        Ok(ctx.socket.handshake().clone())
+    }
+}
+
+/// Connect handlers take the new socket, its namespace, its handshake.
+impl FromContext<Socket> for Handshake {
+    fn from_context(socket: &mut Socket) -> Result<Handshake, ArgsError> {
+        Ok(socket.handshake().clone())
+    }
+}
+
 impl FromContext<Socket> for Socket {
     fn from_context(socket: &mut Socket) -> Result<Socket, ArgsError> {
         Ok(socket.clone())

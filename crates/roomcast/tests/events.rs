@@ -202,3 +202,46 @@ async fn on_any_sees_every_event_before_its_handler() {
     // An event without a handler is seen by the catch-all handler alone.
     assert_eq!(next(&mut seen).await, "any second 0");
 }
+
+#[tokio::test]
+async fn handlers_take_the_server_the_handshake_and_provided_state() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Hits(AtomicUsize);
+
+    let (io, port, mut sockets) = server_with_sockets().await;
+    io.provide(Hits::default());
+    let (mut client, sid) = RawClient::connect(port, "/").await;
+    let socket = next(&mut sockets).await;
+    socket.on(
+        "info",
+        |server: roomcast::Server,
+         handshake: roomcast::Handshake,
+         hits: roomcast::State<Hits>,
+         ack: AckSender| async move {
+            let n = hits.0.fetch_add(1, Ordering::Relaxed) + 1;
+            let query = handshake.query().get("EIO").cloned();
+            ack.send(&(server.sockets().socket_count(), query, n))
+        },
+    );
+    // A value nobody provided is an error of the event, not a crash.
+    let mut errors = errors_of(&socket);
+    socket.on("missing", |_: roomcast::State<String>| async move {});
+    client.send(r#"421["info"]"#).await;
+    assert_eq!(client.recv().await, r#"431[1,"4",1]"#);
+    client.send(r#"422["info"]"#).await;
+    assert_eq!(client.recv().await, r#"432[1,"4",2]"#);
+    client.send(r#"42["missing"]"#).await;
+    assert!(next(&mut errors)
+        .await
+        .to_string()
+        .contains("Server::provide"));
+    // The socket reaches its server without a captured clone; a sid serializes as its text.
+    let server = socket.server().expect("the server");
+    assert_eq!(server.sockets().socket_count(), 1);
+    assert_eq!(
+        serde_json::to_string(&socket.id()).expect("json"),
+        format!("\"{sid}\"")
+    );
+}

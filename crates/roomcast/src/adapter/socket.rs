@@ -30,6 +30,7 @@ pub struct SocketInfo {
     /// The socket id.
     pub id: String,
     /// Its handshake.
+    #[serde(deserialize_with = "Handshake::from_peer")]
     pub handshake: Handshake,
     /// Its rooms, its own id-room included.
     #[serde(deserialize_with = "crate::rooms::peer_rooms")]

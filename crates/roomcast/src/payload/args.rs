@@ -238,6 +238,15 @@ pub struct ArgsError {
 }
 
 impl ArgsError {
+    /// A parameter of type `expected` that is not there to take (`reason` says why).
+    pub(crate) fn unavailable(expected: &'static str, reason: impl Into<String>) -> ArgsError {
+        ArgsError {
+            expected,
+            received: "nothing".to_owned(),
+            reason: reason.into(),
+        }
+    }
+
     /// The name of the type that was asked for.
     pub fn expected(&self) -> &'static str {
         self.expected
