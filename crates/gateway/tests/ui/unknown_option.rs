@@ -1,0 +1,8 @@
+use roomcast_gateway::gateway;
+
+struct Echo;
+
+#[gateway(namespaces = "/chat")]
+impl Echo {}
+
+fn main() {}
