@@ -33,5 +33,9 @@ cargo test --workspace
 step "end-to-end tests (node --test)"
 node --test --test-concurrency=1 tests/e2e/
 
+step "the gateway tests against the examples' NestJS twins (tests/nest)"
+npx tsc -p tests/nest
+E2E_TARGET=node node --test --test-concurrency=1 tests/e2e/gateway/
+
 step "browser test (headless Chromium on the chat demo)"
 node --test --test-concurrency=1 tests/browser/

@@ -16,6 +16,9 @@ const PROGRAMS = {
   'eio-echo': { roomcast: 'roomcast-eio-echo', node: 'bench/peers/node/eio-echo.js' },
   // The chat demo has no Node twin: its tests skip under E2E_TARGET=node.
   chat: { roomcast: 'roomcast-chat' },
+  // The gateway examples' twins are NestJS apps (tests/nest, built by scripts/test.sh).
+  'gateway-rooms': { roomcast: 'roomcast-gateway-rooms', node: 'tests/nest/dist/rooms.js' },
+  'gateway-showcase': { roomcast: 'roomcast-gateway-showcase', node: 'tests/nest/dist/showcase.js' },
 };
 
 /** A free TCP port on 127.0.0.1. */
