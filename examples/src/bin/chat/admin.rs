@@ -2,6 +2,8 @@
 //! to `/chat`. Everything goes through the adapter (`fetch_sockets`, `emit`,
 //! `disconnect_sockets`), so it covers every process of a cluster, not only this one.
 //!
+//! A gateway: [`AdminGateway`], let in by the admin token.
+//!
 //! | event (client → server) | effect |
 //! |---|---|
 //! | `getStats` (ack) | `{ chatUsers, adminUsers, rooms: { room: members } }` |
@@ -9,50 +11,66 @@
 //! | `kickAll` room | every `/chat` socket in `room` is disconnected |
 
 use roomcast::{AckSender, ConnectError, Namespace, Socket, Value};
+use roomcast_gateway::{gateway, Body, ConnectionGuard};
 
 use crate::broadcast::local_members;
 use crate::config::AdminToken;
 use crate::input::{MessageText, RoomName, Text};
-use crate::reply;
+use crate::reply::{self, ChatErrors};
 use crate::stats::Stats;
 
-/// Sets up `/admin`, acting on `chat`.
-pub(crate) fn register(admin: &Namespace, chat: Namespace, token: AdminToken) {
-    admin.use_(move |socket: Socket| {
-        let token = token.clone();
-        async move { authorize(&socket, &token) }
-    });
-    admin.on_connect(move |socket: Socket| {
-        let chat = chat.clone();
-        async move { listen(&socket, chat) }
-    });
+/// `/admin`, acting on `/chat`, for whoever has the token.
+pub(crate) struct AdminGateway {
+    chat: Namespace,
+    token: AdminToken,
 }
 
-/// The middleware: `auth.token` must be the admin token.
-fn authorize(socket: &Socket, token: &AdminToken) -> Result<(), ConnectError> {
-    let given = socket.handshake().auth.get("token").and_then(Value::as_str);
-    if given.is_some_and(|given| token.matches(given)) {
-        Ok(())
-    } else {
-        tracing::info!(socket = %socket.id(), "admin connection refused");
-        Err(ConnectError::new("unauthorized"))
+impl AdminGateway {
+    pub(crate) fn new(chat: Namespace, token: AdminToken) -> AdminGateway {
+        AdminGateway { chat, token }
     }
 }
 
-fn listen(socket: &Socket, chat: Namespace) {
-    tracing::info!("admin socket {} connected", socket.id());
-    let on_chat = chat.clone();
-    socket.on("getStats", move |socket: Socket, (): (), ack: AckSender| {
-        get_stats(socket, on_chat.clone(), ack)
-    });
-    let on_chat = chat.clone();
-    socket.on("announce", move |socket: Socket, Text(text): Text| {
-        announce(socket, on_chat.clone(), text)
-    });
-    socket.on("kickAll", move |socket: Socket, Text(room): Text| {
-        kick_all(socket, chat.clone(), room)
-    });
-    socket.on_error(reply::invalid_payload);
+/// The connection guard: `auth.token` must be the admin token.
+struct Authorize(AdminToken);
+
+impl ConnectionGuard for Authorize {
+    async fn can_connect(&self, socket: &Socket) -> Result<(), ConnectError> {
+        let given = socket.handshake().auth.get("token").and_then(Value::as_str);
+        if given.is_some_and(|given| self.0.matches(given)) {
+            Ok(())
+        } else {
+            tracing::info!(socket = %socket.id(), "admin connection refused");
+            Err(ConnectError::new("unauthorized"))
+        }
+    }
+}
+
+#[gateway(
+    namespace = "/admin",
+    connection_guards(Authorize(self.token.clone())),
+    use_filters(ChatErrors)
+)]
+impl AdminGateway {
+    #[handle_connection]
+    async fn handle_connection(&self, socket: Socket) {
+        tracing::info!("admin socket {} connected", socket.id());
+    }
+
+    #[subscribe_message("getStats")]
+    async fn get_stats(&self, socket: Socket, ack: AckSender) {
+        get_stats(socket, self.chat.clone(), ack).await;
+    }
+
+    #[subscribe_message("announce")]
+    async fn announce(&self, Body(Text(text)): Body<Text>, socket: Socket) {
+        announce(socket, self.chat.clone(), text).await;
+    }
+
+    #[subscribe_message("kickAll")]
+    async fn kick_all(&self, Body(Text(room)): Body<Text>, socket: Socket) {
+        kick_all(socket, self.chat.clone(), room).await;
+    }
 }
 
 async fn get_stats(socket: Socket, chat: Namespace, ack: AckSender) {

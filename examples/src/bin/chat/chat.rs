@@ -1,5 +1,7 @@
 //! The `/chat` namespace: who may connect (anyone with a username), and what each event does.
 //!
+//! A gateway: [`ChatGateway`].
+//!
 //! | event (client → server) | effect |
 //! |---|---|
 //! | `switchRoom` room | leave the current room, join `room`; `roomChanged` room back |
@@ -15,58 +17,100 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use roomcast::{AckSender, ConnectError, DisconnectReason, Namespace, Socket, Value};
+use roomcast::{AckSender, ConnectError, DisconnectReason, Socket, Value};
+use roomcast_gateway::{gateway, Body, ConnectionGuard};
 use serde::Serialize;
 
 use crate::broadcast;
 use crate::input::{InputError, MessageText, RoomName, Text, Username};
 use crate::member::Member;
-use crate::reply;
+use crate::reply::{self, ChatErrors};
 use crate::stats::{room_counts_of, user_list_of};
 
-/// Sets up `/chat`: the username check, and what every socket listens to; a dropped user is
-/// said to have left `recovery_window` after the drop, unless it came back.
-pub(crate) fn register(chat: &Namespace, recovery_window: Duration) {
-    chat.use_(|socket: Socket| async move { authenticate(&socket) });
-    chat.on_connect(move |socket: Socket| on_connect(socket, recovery_window));
+/// `/chat`: a dropped user is said to have left `recovery_window` after the drop, unless it came
+/// back.
+pub(crate) struct ChatGateway {
+    recovery_window: Duration,
 }
 
-/// The middleware: `auth.username` must be a valid [`Username`]; it becomes the socket's
+impl ChatGateway {
+    pub(crate) fn new(recovery_window: Duration) -> ChatGateway {
+        ChatGateway { recovery_window }
+    }
+}
+
+/// The connection guard: `auth.username` must be a valid [`Username`]; it becomes the socket's
 /// [`Member`] data, in the lobby.
-fn authenticate(socket: &Socket) -> Result<(), ConnectError> {
-    let username = socket
-        .handshake()
-        .auth
-        .get("username")
-        .and_then(Value::as_str)
-        .ok_or(InputError::Username)
-        .and_then(Username::parse)?;
-    Member::new(username).save(socket)?;
-    Ok(())
+struct Authenticate;
+
+impl ConnectionGuard for Authenticate {
+    async fn can_connect(&self, socket: &Socket) -> Result<(), ConnectError> {
+        let username = socket
+            .handshake()
+            .auth
+            .get("username")
+            .and_then(Value::as_str)
+            .ok_or(InputError::Username)
+            .and_then(Username::parse)?;
+        Member::new(username).save(socket)?;
+        Ok(())
+    }
 }
 
-async fn on_connect(socket: Socket, recovery_window: Duration) {
-    // Registered before the first `.await`, so events sent right after connecting find them.
-    socket.on("switchRoom", switch_room);
-    socket.on("message", message);
-    socket.on("typing", |socket: Socket, (): ()| {
-        relay_typing(socket, "typing")
-    });
-    socket.on("stopTyping", |socket: Socket, (): ()| {
-        relay_typing(socket, "stopTyping")
-    });
-    socket.on("listUsers", list_users);
-    socket.on("rooms", rooms);
-    socket.on_error(reply::invalid_payload);
-    socket.on_disconnect(move |socket: Socket, reason| {
-        on_disconnect(socket, reason, recovery_window)
-    });
+#[gateway(
+    namespace = "/chat",
+    connection_guards(Authenticate),
+    use_filters(ChatErrors)
+)]
+impl ChatGateway {
+    #[handle_connection]
+    async fn handle_connection(&self, socket: Socket) {
+        on_connect(socket).await;
+    }
 
+    #[handle_disconnect]
+    async fn handle_disconnect(&self, socket: Socket, reason: DisconnectReason) {
+        on_disconnect(socket, reason, self.recovery_window).await;
+    }
+
+    #[subscribe_message("switchRoom")]
+    async fn switch_room(&self, Body(text): Body<Text>, socket: Socket) {
+        switch_room(socket, text).await;
+    }
+
+    #[subscribe_message("message")]
+    async fn message(&self, Body(text): Body<Text>, socket: Socket) {
+        message(socket, text).await;
+    }
+
+    #[subscribe_message("typing")]
+    async fn typing(&self, socket: Socket) {
+        relay_typing(socket, "typing").await;
+    }
+
+    #[subscribe_message("stopTyping")]
+    async fn stop_typing(&self, socket: Socket) {
+        relay_typing(socket, "stopTyping").await;
+    }
+
+    #[subscribe_message("listUsers")]
+    async fn list_users(&self, socket: Socket, ack: AckSender) {
+        list_users(socket, ack).await;
+    }
+
+    #[subscribe_message("rooms")]
+    async fn rooms(&self, socket: Socket, ack: AckSender) {
+        rooms(socket, ack).await;
+    }
+}
+
+/// A new socket (its handlers are in place already): into its room, and the room is told; a
+/// recovered one is back in its room already, with what it missed: nothing to tell anyone.
+async fn on_connect(socket: Socket) {
     let Some(member) = Member::of(&socket) else {
         return socket.disconnect(false);
     };
     if socket.recovered() {
-        // Back in its room already, with what it missed: nothing to tell anyone.
         tracing::info!(
             "socket {} recovered in room {:?}",
             socket.id(),
@@ -158,7 +202,7 @@ async fn relay_typing(socket: Socket, event: &'static str) {
     broadcast::to_room_except(&socket, &member.room, event, &typing).await;
 }
 
-async fn list_users(socket: Socket, (): (), ack: AckSender) {
+async fn list_users(socket: Socket, ack: AckSender) {
     if !reply::wants_ack(&socket, "listUsers", &ack) {
         return;
     }
@@ -175,7 +219,7 @@ async fn list_users(socket: Socket, (): (), ack: AckSender) {
     }
 }
 
-async fn rooms(socket: Socket, (): (), ack: AckSender) {
+async fn rooms(socket: Socket, ack: AckSender) {
     if !reply::wants_ack(&socket, "rooms", &ack) {
         return;
     }

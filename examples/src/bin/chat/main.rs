@@ -29,10 +29,13 @@ use std::time::Duration;
 
 use roomcast::{RecoveryOptions, Server, ServerOptions};
 use roomcast_examples::{init_tracing, shutdown_signal};
+use roomcast_gateway::register;
 use roomcast_redis::RedisAdapter;
 use tokio::sync::Notify;
 
+use crate::admin::AdminGateway;
 use crate::assets::ClientBundle;
+use crate::chat::ChatGateway;
 use crate::config::Config;
 
 /// How long open HTTP requests get to finish once the process is asked to stop.
@@ -69,8 +72,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
     });
     let io = Server::with_options(options);
     let chat = io.of("/chat");
-    chat::register(&chat, config.recovery_window);
-    admin::register(&io.of("/admin"), chat, config.admin_token.clone());
+    register(&io, ChatGateway::new(config.recovery_window)).await?;
+    register(&io, AdminGateway::new(chat, config.admin_token.clone())).await?;
     let app = web::router(&io, client);
     io.ready().await;
 

@@ -3,7 +3,8 @@
 
 use std::fmt::Display;
 
-use roomcast::{AckSender, EventError, Socket};
+use roomcast::{AckSender, BoxError, Socket};
+use roomcast_gateway::{ErrorHost, ExceptionFilter, InvalidBody};
 use serde::Serialize;
 
 /// Sends `event` to `socket` alone. A socket that went away meanwhile is no error.
@@ -20,19 +21,24 @@ pub(crate) fn error(socket: &Socket, message: impl Display) {
     send(socket, "error", &message);
 }
 
-/// The `Socket::on_error` handler: an event whose arguments do not fit its handler (a number
-/// where a string belongs, nothing at all) gets an `error` naming what was expected.
-pub(crate) async fn invalid_payload(socket: Socket, event_error: EventError) {
-    let message = match &event_error {
-        EventError::InvalidPayload { event, error } => format!(
-            "Invalid {event} payload: expected {}, got {}",
-            expected_payload(event),
-            error.received()
-        ),
-        EventError::Refused { message, .. } => message.clone(),
-        other => other.to_string(),
-    };
-    error(&socket, message);
+/// The exception filter of both gateways: a message whose payload does not fit its handler (a
+/// number where a string belongs, nothing at all) gets an `error` naming what was expected.
+pub(crate) struct ChatErrors;
+
+impl ExceptionFilter for ChatErrors {
+    fn catch(&self, failure: BoxError, host: &mut ErrorHost) -> Result<(), BoxError> {
+        let Some(InvalidBody(invalid)) = failure.downcast_ref::<InvalidBody>() else {
+            return Err(failure);
+        };
+        let message = format!(
+            "Invalid {} payload: expected {}, got {}",
+            host.event(),
+            expected_payload(host.event()),
+            invalid.received()
+        );
+        error(host.socket(), message);
+        Ok(())
+    }
 }
 
 /// What each event that takes an argument expects, in the words of the `error` event.
