@@ -5,16 +5,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use roomcast::value::Value;
-use roomcast::{
-    AckSender, Args, BoxError, BoxFuture, DisconnectReason, Namespace, ParentNamespace, Server,
-    Socket,
-};
+use roomcast::{BoxError, BoxFuture, DisconnectReason, Namespace, ParentNamespace, Server, Socket};
 
 use crate::filter::ExceptionFilter;
 use crate::guard::{ConnectionGuard, DynConnectionGuard, Guard};
-use crate::handler::{Chain, Route, RunFn};
+use crate::handler::{Chain, Route, Wired};
 use crate::interceptor::Interceptor;
-use crate::message::Message;
 
 /// The namespace of a gateway: a name, or a dynamic namespace (every name matching a regular
 /// expression, or accepted by a predicate over the name and the handshake `auth`).
@@ -221,17 +217,11 @@ pub enum GatewayError {
     Pattern(String),
 }
 
-/// A route with its whole chain (the gateway's and its own).
-struct Wired<G> {
-    run: Arc<RunFn<G>>,
-    chain: Arc<Chain>,
-}
-
 /// What every socket of the gateway shares: the gateway, its routes with their chains.
 struct Wiring<G> {
     gateway: Arc<G>,
     name: &'static str,
-    routes: Vec<(Arc<str>, Arc<Wired<G>>)>,
+    routes: Vec<(Route<G>, Arc<Wired<G>>)>,
     on_connection: Option<ConnectionHook<G>>,
     on_disconnect: Option<DisconnectHook<G>>,
 }
@@ -270,14 +260,13 @@ pub async fn register<G: Gateway>(io: &Server, gateway: G) -> Result<Arc<G>, Gat
         routes: routes
             .into_iter()
             .map(|(event, route)| {
-                let chain = Arc::new(chain.around(&route.chain));
-                (
+                let wired = Arc::new(Wired {
+                    gateway: gateway.clone(),
+                    name,
                     event,
-                    Arc::new(Wired {
-                        run: route.run,
-                        chain,
-                    }),
-                )
+                    chain: Arc::new(chain.around(&route.chain)),
+                });
+                (route, wired)
             })
             .collect(),
         on_connection,
@@ -352,21 +341,8 @@ fn wire_parent<G, M, MF, C, CF>(
 
 /// A socket joined the gateway's namespace: its handlers, then `handle_connection`.
 async fn connected<G: Send + Sync + 'static>(wiring: Arc<Wiring<G>>, socket: Socket) {
-    for (event, route) in &wiring.routes {
-        let (wiring, event, route) = (wiring.clone(), event.clone(), route.clone());
-        socket.on(
-            &*event.clone(),
-            move |socket: Socket, ack: AckSender, args: Args| {
-                let ack = ack.requested().then_some(ack);
-                let message = Message::new(socket, event.clone(), args, ack);
-                (route.run)(
-                    wiring.gateway.clone(),
-                    message,
-                    route.chain.clone(),
-                    wiring.name,
-                )
-            },
-        );
+    for (route, wired) in &wiring.routes {
+        route.register(&socket, wired.clone());
     }
     if let Some(hook) = &wiring.on_disconnect {
         let (hook, gateway) = (hook.clone(), wiring.gateway.clone());

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use roomcast::value::to_value;
-use roomcast::{BoxError, BoxFuture};
+use roomcast::{AckSender, Args, BoxError, BoxFuture, Socket};
 use serde::Serialize;
 
 use crate::exception::WsException;
@@ -100,14 +100,21 @@ impl Chain {
     }
 }
 
-/// Runs a message through its chain.
-pub(crate) type RunFn<G> =
-    dyn Fn(Arc<G>, Message, Arc<Chain>, &'static str) -> BoxFuture<'static, ()> + Send + Sync;
+/// What a route's handler needs at each message: its gateway, its event and its whole chain.
+pub(crate) struct Wired<G> {
+    pub(crate) gateway: Arc<G>,
+    pub(crate) name: &'static str,
+    pub(crate) event: Arc<str>,
+    pub(crate) chain: Arc<Chain>,
+}
+
+/// Registers a route's handler on a socket.
+type RegisterFn<G> = dyn Fn(&Socket, Arc<Wired<G>>) + Send + Sync;
 
 /// A handler with its own guards, filters and interceptors (NestJS's `@UseGuards`,
 /// `@UseFilters`, `@UseInterceptors` on a method).
 pub struct Route<G> {
-    pub(crate) run: Arc<RunFn<G>>,
+    register: Arc<RegisterFn<G>>,
     pub(crate) chain: Chain,
 }
 
@@ -120,11 +127,28 @@ impl<G: Send + Sync + 'static> Route<G> {
     {
         let handler = Arc::new(handler);
         Route {
-            run: Arc::new(move |gateway, message, chain, name| {
-                Box::pin(run(handler.clone(), gateway, message, chain, name))
+            // The handler is registered with its type, so that each message costs the one
+            // boxed future the socket's handler table makes, as a closure's does.
+            register: Arc::new(move |socket: &Socket, wired: Arc<Wired<G>>| {
+                let event = wired.event.clone();
+                // One pointer for both: a message clones it once.
+                let bound = Arc::new((handler.clone(), wired));
+                socket.on(
+                    &*event,
+                    move |socket: Socket, ack: AckSender, args: Args| {
+                        let ack = ack.requested().then_some(ack);
+                        let message = Message::new(socket, bound.1.event.clone(), args, ack);
+                        run(bound.clone(), message)
+                    },
+                );
             }),
             chain: Chain::default(),
         }
+    }
+
+    /// Registers the handler on `socket`.
+    pub(crate) fn register(&self, socket: &Socket, wired: Arc<Wired<G>>) {
+        (self.register)(socket, wired);
     }
 
     /// Adds a guard of this handler (after the gateway's).
@@ -157,29 +181,26 @@ impl<G> std::fmt::Debug for Route<G> {
     }
 }
 
-async fn run<G, H, T>(
-    handler: Arc<H>,
-    gateway: Arc<G>,
-    mut message: Message,
-    chain: Arc<Chain>,
-    name: &'static str,
-) where
+async fn run<G, H, T>(bound: Arc<(Arc<H>, Arc<Wired<G>>)>, mut message: Message)
+where
     H: MessageHandler<G, T>,
 {
+    let (handler, wired) = (&bound.0, &bound.1);
+    let (chain, name) = (&*wired.chain, wired.name);
     for guard in &chain.guards {
         let context = GuardContext::new(message.socket(), message.event(), message.args());
         if !guard.can_activate(context).await {
-            return fail(WsException::forbidden().into(), message, &chain, name);
+            return fail(WsException::forbidden().into(), message, chain, name);
         }
     }
-    let running = match handler.call(gateway, &mut message) {
+    let running = match handler.call(wired.gateway.clone(), &mut message) {
         Ok(running) => running,
-        Err(refused) => return fail(refused, message, &chain, name),
+        Err(refused) => return fail(refused, message, chain, name),
     };
     if chain.interceptors.is_empty() {
         match running.await {
             Ok(reply) => send(&reply, &mut message, name),
-            Err(error) => fail(error.into(), message, &chain, name),
+            Err(error) => fail(error.into(), message, chain, name),
         }
         return;
     }
@@ -197,7 +218,7 @@ async fn run<G, H, T>(
     };
     match outcome {
         Ok(reply) => send(&reply, &mut message, name),
-        Err(error) => fail(error, message, &chain, name),
+        Err(error) => fail(error, message, chain, name),
     }
 }
 

@@ -232,8 +232,9 @@ impl FromMessage for AckSender {
     }
 }
 
+/// The arguments as they came (taken: the exception filters then see no `data`).
 impl FromMessage for Args {
     fn from_message(message: &mut Message) -> Result<Self, BoxError> {
-        Ok(message.args.clone())
+        Ok(std::mem::take(&mut message.args))
     }
 }

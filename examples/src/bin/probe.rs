@@ -7,7 +7,8 @@
 //! nodes), `REDIS_KEY` (channel prefix; with `redis-streams` also the stream's name),
 //! `REDIS_SUBSCRIPTION_MODE`, `REDIS_REQUESTS_TIMEOUT` (ms), `REDIS_STREAM_COUNT` and
 //! `REDIS_SHARDED_PUBSUB=1` (streams); `RECOVERY=1` (connection state recovery, sessions kept
-//! `RECOVERY_MAX_DISCONNECTION_MS`, default 2 minutes).
+//! `RECOVERY_MAX_DISCONNECTION_MS`, default 2 minutes); `ECHO_GATEWAY=1` serves `echo` on `/`
+//! from a roomcast-gateway gateway instead of a closure (to measure one against the other).
 
 use std::future::Future;
 use std::time::Duration;
@@ -456,6 +457,17 @@ async fn streams_adapter() -> Result<AdapterFactory, Box<dyn std::error::Error>>
     Ok(builder.connect().await?.factory())
 }
 
+/// `echo` as a gateway handler: the arguments back as the acknowledgement, as the closure does.
+struct EchoGateway;
+
+#[roomcast_gateway::gateway]
+impl EchoGateway {
+    #[subscribe_message("echo")]
+    async fn echo(&self, args: Args) -> Args {
+        args
+    }
+}
+
 /// Events other servers send with `server_side_emit` reach this server's sockets of the
 /// namespace as `fromServer`, with the event name first.
 fn relay_server_side_emits(nsp: &Namespace) {
@@ -499,6 +511,10 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
         relay_server_side_emits(&nsp);
     }
     build(&io, suite);
+    if std::env::var("ECHO_GATEWAY").as_deref() == Ok("1") {
+        // Registered after the probe's own connect handler: its `echo` replaces the closure's.
+        roomcast_gateway::register(&io, EchoGateway).await?;
+    }
     io.ready().await;
 
     let listener = roomcast_engineio::bind(("127.0.0.1", port)).await?;
