@@ -159,8 +159,10 @@ impl<H: Handler> Engine<H> {
         let query = Query::parse(req.uri().query());
         let upgrade = ws::handshake::is_upgrade(&req);
         let uri = req.uri().clone();
+        let handler = &self.inner.handler;
         let fail = move |error: HttpError, message: Option<&str>| {
             tracing::debug!(%uri, code = error as u8, "refused engine.io request");
+            handler.on_refused(error as u8);
             if upgrade {
                 error.upgrade_response(message)
             } else {

@@ -32,6 +32,13 @@ pub trait Handler: Send + Sync + 'static {
 
     /// A session has completed its handshake. Called once per session, before any message.
     fn on_open(&self, socket: Socket) -> Self::Connection;
+
+    /// A request was refused with an Engine.IO error `code` (0 unknown transport, 1 unknown
+    /// session id, 2 bad handshake method, 3 bad request, 4 forbidden, 5 unsupported protocol
+    /// version): for metrics. Does nothing by default.
+    fn on_refused(&self, code: u8) {
+        let _ = code;
+    }
 }
 
 /// One session's receiver of messages and of its end.
@@ -41,4 +48,7 @@ pub trait Connection: Send + Sync + 'static {
 
     /// The session ended; called exactly once, after the last message.
     fn on_close(&self, reason: CloseReason);
+
+    /// The session moved from polling to WebSocket. Does nothing by default.
+    fn on_upgrade(&self) {}
 }

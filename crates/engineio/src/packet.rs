@@ -120,6 +120,15 @@ impl Frame {
         self.bytes.is_empty()
     }
 
+    /// The size of the message it carries: a text frame's bytes after the packet type, or the
+    /// whole binary payload (what a peer counts as the message's size, as Node does).
+    pub fn message_len(&self) -> usize {
+        match self.kind {
+            FrameKind::Text | FrameKind::Close => self.bytes.len().saturating_sub(1),
+            FrameKind::Binary => self.bytes.len(),
+        }
+    }
+
     pub(crate) fn text(bytes: Bytes) -> Frame {
         Frame {
             kind: FrameKind::Text,

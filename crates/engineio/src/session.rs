@@ -74,6 +74,13 @@ impl<H: Handler> Session<H> {
         }
     }
 
+    /// Tells the connection that the session moved to WebSocket.
+    pub(crate) fn upgraded(&self) {
+        if let Some(conn) = self.conn.get() {
+            conn.on_upgrade();
+        }
+    }
+
     /// Hands a message to the connection.
     pub(crate) fn deliver(&self, message: Message) {
         if let Some(conn) = self.conn.get() {

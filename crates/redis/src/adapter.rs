@@ -148,8 +148,25 @@ impl RedisAdapter {
             .saturating_sub(1))
     }
 
-    /// Publishes a request and collects `expected` answers to it, until the timeout.
+    /// Publishes a request (`kind`, as Node names it) and collects `expected` answers to it,
+    /// until the timeout; the namespace's observers are told how it went.
     async fn ask(
+        &self,
+        kind: &'static str,
+        request_id: String,
+        request: Publish,
+        expected: usize,
+        timeout: Duration,
+    ) -> (Vec<Response>, bool) {
+        let started = std::time::Instant::now();
+        let (responses, complete) = self.collect(request_id, request, expected, timeout).await;
+        if let Some(hooks) = self.hooks() {
+            hooks.adapter_request(kind, started.elapsed(), complete);
+        }
+        (responses, complete)
+    }
+
+    async fn collect(
         &self,
         request_id: String,
         request: Publish,
@@ -436,7 +453,9 @@ impl RedisAdapter {
         let request_id = self.protocol.request_id();
         let request = self.protocol.fetch_sockets(&request_id, opts);
         let timeout = self.protocol.fetch_timeout(opts, self.requests_timeout);
-        let (responses, complete) = self.ask(request_id, request, expected, timeout).await;
+        let (responses, complete) = self
+            .ask("fetchSockets", request_id, request, expected, timeout)
+            .await;
         if !complete {
             return Err(RedisError::RequestTimeout {
                 request: "fetchSockets",
@@ -720,7 +739,13 @@ impl Adapter for RedisAdapter {
                 .protocol
                 .server_side_emit(Some(&request_id), event, args);
             let (responses, complete) = self
-                .ask(request_id, request, expected, self.requests_timeout)
+                .ask(
+                    "serverSideEmit",
+                    request_id,
+                    request,
+                    expected,
+                    self.requests_timeout,
+                )
                 .await;
             let values: Vec<Value> = responses
                 .into_iter()
@@ -763,7 +788,13 @@ impl Adapter for RedisAdapter {
             let expected = self.others().await?;
             if expected > 0 {
                 let (responses, complete) = self
-                    .ask(request_id, request, expected, self.requests_timeout)
+                    .ask(
+                        "allRooms",
+                        request_id,
+                        request,
+                        expected,
+                        self.requests_timeout,
+                    )
                     .await;
                 if !complete {
                     return Err(RedisError::RequestTimeout {

@@ -5,10 +5,13 @@ use std::fmt;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+use std::sync::Arc;
+
 use crate::adapter::{AckMessage, AckSink};
 use crate::error::Error;
 use crate::outbox::Outbox;
 use crate::payload::Args;
+use crate::report::Reports;
 
 /// Answers an event whose sender asked for an acknowledgement (the `callback` of a Node
 /// listener). Consumed by [`AckSender::send`]; an event without an ack request gets one
@@ -24,6 +27,8 @@ use crate::payload::Args;
 /// ```
 pub struct AckSender {
     target: Option<(Outbox, u64)>,
+    /// Told of the answer, when the server has observers.
+    reports: Option<Arc<dyn Reports>>,
 }
 
 impl AckSender {
@@ -31,12 +36,22 @@ impl AckSender {
     pub(crate) fn new(outbox: Outbox, id: u64) -> AckSender {
         AckSender {
             target: Some((outbox, id)),
+            reports: None,
         }
+    }
+
+    /// The same, telling the server's observers of the answer.
+    pub(crate) fn observed(mut self, reports: Arc<dyn Reports>) -> AckSender {
+        self.reports = Some(reports);
+        self
     }
 
     /// For an event that asked for no acknowledgement: sending does nothing.
     pub fn unrequested() -> AckSender {
-        AckSender { target: None }
+        AckSender {
+            target: None,
+            reports: None,
+        }
     }
 
     /// Whether the client asked for an acknowledgement.
@@ -46,10 +61,14 @@ impl AckSender {
 
     /// Sends the acknowledgement: a tuple is several arguments, `()` none, anything else one.
     pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), Error> {
-        match self.target {
-            Some((outbox, id)) => outbox.ack(id, data),
-            None => Ok(()),
+        let Some((outbox, id)) = self.target else {
+            return Ok(());
+        };
+        let bytes = outbox.ack(id, data)?;
+        if let Some(reports) = self.reports {
+            reports.ack_sent(bytes);
         }
+        Ok(())
     }
 }
 

@@ -37,12 +37,22 @@ impl roomcast_engineio::Handler for ServerHandler {
     type Connection = Client;
 
     fn on_open(&self, conn: roomcast_engineio::Socket) -> Client {
+        let (id, transport) = (conn.id(), conn.transport());
+        self.registry
+            .observers()
+            .tell(|observer| observer.connection_opened(id, transport));
         let connection = Arc::new(Connection::new(conn));
         self.timeouts.watch(&connection);
         Client {
             registry: self.registry.clone(),
             connection,
         }
+    }
+
+    fn on_refused(&self, code: u8) {
+        self.registry
+            .observers()
+            .tell(|observer| observer.request_refused(code));
     }
 }
 
@@ -174,6 +184,9 @@ impl Client {
             socket.set_connected();
         }
         tracing::debug!(socket = %socket.id(), nsp = name, "socket connected");
+        self.registry
+            .observers()
+            .tell(|observer| observer.socket_connected(&socket));
         for handler in nsp.connect_handlers() {
             match handler.call(socket.clone()) {
                 Ok(future) => {
@@ -215,6 +228,14 @@ async fn restore(nsp: &Namespace, auth: &Value) -> Option<(Identity, RestoredSes
 
 impl EngineConnection for Client {
     fn on_message(&self, message: Message) {
+        let observers = self.registry.observers();
+        if observers.any() {
+            let bytes = match &message {
+                Message::Text(text) => text.len(),
+                Message::Binary(bytes) => bytes.len(),
+            };
+            observers.tell(|observer| observer.message_received(bytes));
+        }
         let decoded = {
             let mut decoder = self.connection.decoder().lock();
             match message {
@@ -232,7 +253,18 @@ impl EngineConnection for Client {
         }
     }
 
+    fn on_upgrade(&self) {
+        let id = self.conn().id();
+        self.registry
+            .observers()
+            .tell(|observer| observer.connection_upgraded(id));
+    }
+
     fn on_close(&self, reason: CloseReason) {
+        let (id, transport) = (self.conn().id(), self.conn().transport());
+        self.registry
+            .observers()
+            .tell(|observer| observer.connection_closed(id, transport, reason));
         let reason = DisconnectReason::from(reason);
         for socket in self.connection.drain() {
             socket.close(reason);

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use parking_lot::RwLock;
 use roomcast_engineio::{IdHasher, Sid};
@@ -24,9 +25,10 @@ use crate::extensions::Extensions;
 use crate::handler::{erase, spawn_inline, BoxFuture, ErasedHandler, FromContext, Handler};
 use crate::packet::EncodeError;
 use crate::payload::{to_arg_values, Args, ArgsError};
+use crate::report::Reports;
 use crate::rooms::Room;
 use crate::scope::Scope;
-use crate::socket::Socket;
+use crate::socket::{Socket, SocketReports};
 use crate::value::{from_value, Value};
 
 /// A connect handler, its parameter types erased: its context is the new socket.
@@ -73,6 +75,8 @@ struct NamespaceInner {
     scope: Arc<Scope>,
     /// What the server provides (shared by every namespace).
     extensions: Arc<Extensions>,
+    /// What its sockets tell the server's observers.
+    observers: Arc<dyn SocketReports>,
     sockets: RwLock<HashMap<Sid, Socket, IdHasher>>,
     middleware: RwLock<Vec<Middleware>>,
     connect_handlers: RwLock<Vec<ConnectHandler>>,
@@ -93,11 +97,14 @@ impl Namespace {
         adapter: Arc<dyn Adapter>,
         recovery: Option<RecoveryOptions>,
         extensions: Arc<Extensions>,
+        reports: Arc<dyn Reports>,
+        observers: Arc<dyn SocketReports>,
     ) -> Namespace {
         Namespace {
             inner: Arc::new(NamespaceInner {
-                scope: Arc::new(Scope::new(name, adapter, recovery)),
+                scope: Arc::new(Scope::new(name, adapter, recovery, reports)),
                 extensions,
+                observers,
                 sockets: RwLock::new(HashMap::default()),
                 middleware: RwLock::new(Vec::new()),
                 connect_handlers: RwLock::new(Vec::new()),
@@ -138,6 +145,16 @@ impl Namespace {
         self.inner.scope.shared_name()
     }
 
+    /// What its sockets tell the server's observers.
+    pub(crate) fn observers(&self) -> &dyn SocketReports {
+        self.inner.observers.as_ref()
+    }
+
+    /// What the server's observers hear from acknowledgements and operators.
+    pub(crate) fn reports(&self) -> &Arc<dyn Reports> {
+        self.inner.scope.reports()
+    }
+
     /// What the server provides.
     pub(crate) fn extensions(&self) -> &Extensions {
         &self.inner.extensions
@@ -158,13 +175,15 @@ impl Namespace {
         self.inner.scope.recovery()
     }
 
-    /// An event of this namespace, encoded once, as a broadcast packet.
+    /// An event of this namespace (asking for the acknowledgement `ack_id`, if any), encoded
+    /// once, as a broadcast packet.
     pub(crate) fn packet<T: Serialize + ?Sized>(
         &self,
         event: &str,
         data: &T,
+        ack_id: Option<u64>,
     ) -> Result<BroadcastPacket, Error> {
-        self.inner.scope.packet(event, data, None)
+        self.inner.scope.packet(event, data, ack_id)
     }
 
     /// Registers a handler for each socket that connects: an async closure or `async fn` whose
@@ -367,6 +386,13 @@ impl NamespaceHooks for NamespaceInner {
 
     fn recovery(&self) -> Option<&RecoveryOptions> {
         self.scope.recovery()
+    }
+
+    fn adapter_request(&self, request: &'static str, elapsed: Duration, complete: bool) {
+        let name = self.scope.name();
+        self.scope
+            .reports()
+            .adapter_request(name, request, elapsed, complete);
     }
 
     fn server_side_event(self: Arc<Self>, event: String, args: Vec<Value>, ack: Option<ServerAck>) {

@@ -26,13 +26,18 @@ impl Outbox {
         &self.conn
     }
 
-    /// Queues an encoded packet, its attachments right after it.
-    pub(crate) fn send(&self, encoded: EncodedPacket) -> Result<(), Error> {
+    /// Queues an encoded packet, its attachments right after it; returns the size of its
+    /// messages.
+    pub(crate) fn send(&self, encoded: EncodedPacket) -> Result<usize, Error> {
         if encoded.attachments.is_empty() {
             let frame = Frame::from_encoded_message(encoded.text).map_err(EncodeError::from)?;
-            return Ok(self.conn.send(frame)?);
+            let bytes = frame.message_len();
+            self.conn.send(frame)?;
+            return Ok(bytes);
         }
-        Ok(self.conn.send_all(&encoded.into_frames()?)?)
+        let frames = encoded.into_frames()?;
+        self.conn.send_all(&frames)?;
+        Ok(frames.iter().map(Frame::message_len).sum())
     }
 
     /// Sends an event, asking for an acknowledgement with `ack_id`.
@@ -43,15 +48,16 @@ impl Outbox {
         ack_id: Option<u64>,
     ) -> Result<(), Error> {
         self.send(encode_event(&self.nsp, event, data, ack_id)?)
+            .map(drop)
     }
 
-    /// Answers the client's event `id`.
-    pub(crate) fn ack<T: Serialize + ?Sized>(&self, id: u64, data: &T) -> Result<(), Error> {
+    /// Answers the client's event `id`; returns how many bytes.
+    pub(crate) fn ack<T: Serialize + ?Sized>(&self, id: u64, data: &T) -> Result<usize, Error> {
         self.send(encode_ack(&self.nsp, id, data)?)
     }
 
     /// Tells the client its socket in this namespace is disconnected.
     pub(crate) fn disconnect(&self) -> Result<(), Error> {
-        self.send(encode_disconnect(&self.nsp)?)
+        self.send(encode_disconnect(&self.nsp)?).map(drop)
     }
 }

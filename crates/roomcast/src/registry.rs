@@ -15,6 +15,7 @@ use crate::error::{ConnectError, Error};
 use crate::extensions::Extensions;
 use crate::handler::{erase, BoxFuture, Handler};
 use crate::namespace::{middleware_of, ConnectHandler, Middleware, Namespace};
+use crate::observe::Observers;
 use crate::socket::Socket;
 use crate::value::Value;
 
@@ -32,6 +33,7 @@ pub(crate) struct Registry {
     recovery: Option<RecoveryOptions>,
     listeners: RwLock<Vec<NamespaceListener>>,
     extensions: Arc<Extensions>,
+    observers: Arc<Observers>,
 }
 
 /// The namespaces, by name and in creation order.
@@ -59,7 +61,13 @@ impl Registry {
             recovery,
             listeners: RwLock::new(Vec::new()),
             extensions: Arc::default(),
+            observers: Arc::default(),
         }
+    }
+
+    /// The observers of the server.
+    pub(crate) fn observers(&self) -> &Arc<Observers> {
+        &self.observers
     }
 
     /// What the server provides to every namespace.
@@ -108,6 +116,8 @@ impl Registry {
             (self.adapter)(&name),
             self.recovery.clone(),
             self.extensions.clone(),
+            self.observers.clone(),
+            self.observers.clone(),
         );
         if let Some(parent) = parent {
             nsp.copy_handlers_from(

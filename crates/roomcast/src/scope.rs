@@ -15,6 +15,7 @@ use crate::adapter::{
 };
 use crate::error::{Error, PartialAcks};
 use crate::packet::encode_event;
+use crate::report::Reports;
 use crate::rooms::Room;
 
 /// The shared part of a namespace. See the module documentation.
@@ -25,6 +26,7 @@ pub(crate) struct Scope {
     ack_ids: AtomicU64,
     /// Connection state recovery, when on.
     recovery: Option<RecoveryOptions>,
+    reports: Arc<dyn Reports>,
 }
 
 impl Scope {
@@ -32,13 +34,20 @@ impl Scope {
         name: Arc<str>,
         adapter: Arc<dyn Adapter>,
         recovery: Option<RecoveryOptions>,
+        reports: Arc<dyn Reports>,
     ) -> Scope {
         Scope {
             name,
             adapter,
             ack_ids: AtomicU64::new(0),
             recovery,
+            reports,
         }
+    }
+
+    /// What the server's observers hear from the layers under sockets.
+    pub(crate) fn reports(&self) -> &Arc<dyn Reports> {
+        &self.reports
     }
 
     /// Connection state recovery's options, when it is on.
@@ -87,6 +96,9 @@ impl Scope {
         let packet = self.packet(event, data, None)?;
         if tracing::enabled!(tracing::Level::DEBUG) {
             self.log_emit(opts, event);
+        }
+        if self.reports.any() {
+            self.reports.broadcast(&self.name, &packet, opts);
         }
         self.adapter.broadcast(&packet, opts).await
     }
@@ -161,7 +173,12 @@ impl Scope {
             Ok(Ok(())) => Ok(responses),
             Ok(Err(error)) => Err(PartialAcks { error, responses }),
             Err(_) => Err(PartialAcks {
-                error: Error::Timeout,
+                error: {
+                    if self.reports.any() {
+                        self.reports.ack_timed_out(&self.name);
+                    }
+                    Error::Timeout
+                },
                 responses,
             }),
         }

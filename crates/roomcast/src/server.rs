@@ -18,6 +18,7 @@ use crate::error::{ConnectError, Error};
 use crate::handler::{FromContext, Handler};
 use crate::memory_adapter::MemoryAdapter;
 use crate::namespace::Namespace;
+use crate::observe::Observer;
 use crate::payload::ArgsError;
 use crate::registry::{AdapterFactory, Matcher, ParentNamespace, Registry};
 use crate::socket::{EventContext, Socket};
@@ -128,6 +129,12 @@ impl Server {
             root,
             engine,
         }
+    }
+
+    /// Registers an observer: it is told what happens to the server's connections, sockets,
+    /// events and broadcasts (the metrics exporter and the Admin UI are observers).
+    pub fn observe(&self, observer: Arc<dyn Observer>) {
+        self.registry.observers().add(observer);
     }
 
     /// Provides `value` to every handler that takes a [`State<T>`](crate::State) of its type

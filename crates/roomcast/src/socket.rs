@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
-use roomcast_engineio::{Frame, IdHasher, Sid, TransportKind};
+use roomcast_engineio::{Frame, IdHasher, SendError, Sid, TransportKind};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::oneshot;
@@ -183,6 +183,12 @@ impl Socket {
         self.inner.pid
     }
 
+    /// The id of the underlying Engine.IO connection (Node's `socket.client.id`), shared by
+    /// the sockets of every namespace the connection joined.
+    pub fn client_id(&self) -> Sid {
+        self.inner.outbox.conn().id()
+    }
+
     /// The transport of the underlying connection.
     pub fn transport(&self) -> TransportKind {
         self.inner.outbox.conn().transport()
@@ -216,11 +222,11 @@ impl Socket {
             return Err(Error::Disconnected);
         }
         if self.inner.nsp.recovery().is_none() {
-            return self.inner.outbox.emit(event, data, None);
+            return self.send_event(event, data, None);
         }
         // With recovery on, even a packet to one socket goes through the adapter, as in Node:
         // it gets an offset and is kept for a replay.
-        let packet = self.inner.nsp.packet(event, data)?;
+        let packet = self.inner.nsp.packet(event, data, None)?;
         let opts = BroadcastOptions::to(vec![Room::of_socket(self.id())]);
         let adapter = self.inner.nsp.adapter().clone();
         let id = self.id();
@@ -263,11 +269,38 @@ impl Socket {
         let id = self.inner.nsp.next_ack_id();
         let (sender, receiver) = oneshot::channel();
         self.inner.acks.lock().insert(id, PendingAck::One(sender));
-        if let Err(error) = self.inner.outbox.emit(event, data, Some(id)) {
+        if let Err(error) = self.send_event(event, data, Some(id)) {
             self.inner.acks.lock().remove(&id);
             return Err(error);
         }
         Ok(receiver)
+    }
+
+    /// Queues an event for this socket alone: straight to the connection, or, when someone
+    /// observes the server, as a packet the observers see.
+    fn send_event<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        ack_id: Option<u64>,
+    ) -> Result<(), Error> {
+        if !self.inner.nsp.observers().any() {
+            return self.inner.outbox.emit(event, data, ack_id);
+        }
+        let packet = self.inner.nsp.packet(event, data, ack_id)?;
+        let observers = self.inner.nsp.observers();
+        match self.inner.outbox.conn().send_all(packet.frames()) {
+            Ok(()) => {
+                observers.event_sent(self, packet.frames());
+                Ok(())
+            }
+            Err(error) => {
+                if matches!(error, SendError::QueueFull) {
+                    observers.queue_overflow();
+                }
+                Err(error.into())
+            }
+        }
     }
 
     targeting_methods!();
@@ -411,7 +444,7 @@ impl Socket {
         self.close(DisconnectReason::ServerNamespaceDisconnect);
     }
 
-    /// The socket's data (Node's `socket.data`), read as `T`.
+    /// The socket's data (Node's `socket.data`: an empty object until set), read as `T`.
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, Error> {
         let data = self.inner.data.lock().clone();
         Ok(value::from_value(data)?)
@@ -421,6 +454,7 @@ impl Socket {
     pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), Error> {
         let data = value::to_value(data)?;
         *self.inner.data.lock() = data;
+        self.inner.nsp.observers().data_changed(self);
         Ok(())
     }
 
@@ -463,6 +497,10 @@ impl Socket {
 
     fn run_event(&self, event: Event) {
         let (name, ack_id, args) = event.into_parts();
+        self.inner
+            .nsp
+            .observers()
+            .event_received(self, &name, &args);
         let (middleware, any, handler) = {
             let handlers = self.inner.handlers.read();
             (
@@ -513,7 +551,14 @@ impl Socket {
         let ctx = EventContext {
             socket: self.clone(),
             args,
-            ack: ack_id.map(|id| AckSender::new(self.inner.outbox.clone(), id)),
+            ack: ack_id.map(|id| {
+                let ack = AckSender::new(self.inner.outbox.clone(), id);
+                if self.inner.nsp.observers().any() {
+                    ack.observed(self.inner.nsp.reports().clone())
+                } else {
+                    ack
+                }
+            }),
         };
         match handler.call(ctx) {
             Ok(future) => Some(future),
@@ -578,6 +623,11 @@ impl Socket {
                 socket.inner.nsp.adapter().persist_session(session).await;
             }
             socket.inner.nsp.remove_socket(socket.id());
+            socket
+                .inner
+                .nsp
+                .observers()
+                .socket_disconnected(&socket, reason);
             // Dropping the pending acknowledgements tells their waiters.
             socket.inner.acks.lock().clear();
             for handler in disconnect {
@@ -620,7 +670,8 @@ impl Identity {
             id: Sid::new(),
             pid: recovery.then(Sid::new),
             recovered: false,
-            data: Value::Null,
+            // Node's `socket.data` starts as `{}`; peers (Node's Admin UI among them) rely on it.
+            data: Value::Object(Default::default()),
         }
     }
 
@@ -656,10 +707,23 @@ impl LocalSocket for Socket {
 
     fn deliver(&self, frames: &[Frame], volatile: bool) {
         let conn = self.inner.outbox.conn();
+        let observers = self.inner.nsp.observers();
         if volatile {
-            conn.send_volatile(frames);
-        } else if let Err(error) = conn.send_all(frames) {
-            tracing::debug!(sid = %conn.id(), %error, "broadcast not delivered");
+            if conn.send_volatile(frames) {
+                observers.event_sent(self, frames);
+            } else {
+                observers.volatile_dropped(self);
+            }
+            return;
+        }
+        match conn.send_all(frames) {
+            Ok(()) => observers.event_sent(self, frames),
+            Err(error) => {
+                if matches!(error, SendError::QueueFull) {
+                    observers.queue_overflow();
+                }
+                tracing::debug!(sid = %conn.id(), %error, "event not delivered");
+            }
         }
     }
 
@@ -706,7 +770,11 @@ impl TimedSocket<'_> {
         match tokio::time::timeout(self.timeout, receiver).await {
             Ok(Ok(args)) => Ok(args.deserialize()?),
             Ok(Err(_)) => Err(Error::Disconnected),
-            Err(_) => Err(Error::Timeout),
+            Err(_) => {
+                let nsp = &self.socket.inner.nsp;
+                nsp.observers().ack_timed_out(nsp.name());
+                Err(Error::Timeout)
+            }
         }
     }
 }
@@ -796,4 +864,25 @@ impl FromContext<Socket> for Namespace {
     fn from_context(socket: &mut Socket) -> Result<Namespace, ArgsError> {
         Ok(socket.namespace().clone())
     }
+}
+
+/// What a socket tells the server's observers (they implement it, in `observe.rs`); each
+/// call is one relaxed load when no one observes.
+pub(crate) trait SocketReports: Send + Sync {
+    /// Whether anyone listens.
+    fn any(&self) -> bool;
+    /// A socket left its namespace.
+    fn socket_disconnected(&self, socket: &Socket, reason: DisconnectReason);
+    /// A socket's `data` was replaced.
+    fn data_changed(&self, socket: &Socket);
+    /// An event from a client, before its handler runs.
+    fn event_received(&self, socket: &Socket, event: &str, args: &Args);
+    /// An event was queued for a socket.
+    fn event_sent(&self, socket: &Socket, frames: &[Frame]);
+    /// A volatile event was dropped.
+    fn volatile_dropped(&self, socket: &Socket);
+    /// A connection was closed for a full queue.
+    fn queue_overflow(&self);
+    /// An acknowledgement waited for in vain.
+    fn ack_timed_out(&self, nsp: &str);
 }

@@ -347,6 +347,7 @@ pub(crate) async fn probe<H: Handler, IO: WsIo>(
         drop(state);
         tracing::debug!(sid = %shared.id, "upgraded to websocket");
         shared.wake_all();
+        session.upgraded();
     } else {
         tracing::debug!(sid = %shared.id, "websocket upgrade abandoned");
     }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use roomcast_engineio::Sid;
 use serde::Serialize;
@@ -27,6 +28,12 @@ pub trait NamespaceHooks: Send + Sync + 'static {
     /// A server-side event from another server (`serverSideEmit`); `ack` answers it when the
     /// sender waits for answers (`serverSideEmitWithAck`).
     fn server_side_event(self: Arc<Self>, event: String, args: Vec<Value>, ack: Option<ServerAck>);
+    /// A request of the adapter to the other servers (`fetchSockets`, `serverSideEmit`, …)
+    /// ended after `elapsed`, `complete` unless it timed out: for the server's observers
+    /// (metrics). Does nothing by default.
+    fn adapter_request(&self, request: &'static str, elapsed: Duration, complete: bool) {
+        let _ = (request, elapsed, complete);
+    }
 }
 
 /// Answers a server-side event that another server sent with `serverSideEmitWithAck`. The

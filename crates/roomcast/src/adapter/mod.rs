@@ -87,6 +87,6 @@ pub use crate::handler::BoxFuture;
 pub use boundary::Adapter;
 pub use hooks::{NamespaceHooks, RoomEvent, RoomListener, ServerAck};
 pub use options::{BroadcastFlags, BroadcastOptions};
-pub use packet::BroadcastPacket;
+pub use packet::{read_event, BroadcastPacket};
 pub use session::{reaches, RecoveryOptions, RestoredSession, Session};
 pub use socket::{AckMessage, AckSink, LocalSocket, SocketInfo};

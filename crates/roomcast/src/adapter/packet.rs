@@ -165,6 +165,20 @@ impl BroadcastPacket {
     }
 }
 
+/// The event name and arguments (binary inline) of an event packet's frames (the text message,
+/// then one binary message per attachment), as an observer sees them.
+///
+/// ```
+/// use roomcast::{adapter::read_event, BroadcastPacket, Value};
+///
+/// let packet = BroadcastPacket::new("/", "news", vec![Value::from(1)], None).unwrap();
+/// let (event, args) = read_event(packet.frames()).unwrap();
+/// assert_eq!((event.as_str(), args), ("news", vec![Value::from(1)]));
+/// ```
+pub fn read_event(frames: &[Frame]) -> Result<(String, Vec<Value>), Error> {
+    decode(frames).map(|decoded| (decoded.event, decoded.args))
+}
+
 /// Reads back the event of frames this process encoded.
 fn decode(frames: &[Frame]) -> Result<Decoded, Error> {
     let not_an_event = || Error::Encode(EncodeError::NotAnEvent);
