@@ -3,7 +3,7 @@
 # of the lockfile, Debian's redis-server / redis-tools and Chromium), builds the binaries the
 # end-to-end tests drive, then runs the Rust tests, the end-to-end tests with the official
 # Socket.IO / Engine.IO clients (the cluster tests start their own Redis servers and Redis
-# Cluster on free ports), and the browser test of the chat demo.
+# Cluster on free ports), and the browser tests of the chat demo and its Admin UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,5 +37,8 @@ step "the gateway tests against the examples' NestJS twins (tests/nest)"
 npx tsc -p tests/nest
 E2E_TARGET=node node --test --test-concurrency=1 tests/e2e/gateway/
 
-step "browser test (headless Chromium on the chat demo)"
+step "the Admin UI protocol tests against Node's instrument() (the Node probe)"
+E2E_TARGET=node node --test --test-concurrency=1 tests/e2e/socketio/admin-ui.test.mjs
+
+step "browser tests (headless Chromium on the chat demo and the Admin UI it serves)"
 node --test --test-concurrency=1 tests/browser/

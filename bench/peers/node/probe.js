@@ -207,6 +207,18 @@ async function main() {
       onConnection(socket);
     });
 
+  if (process.env.ADMIN_UI === "1") {
+    const { instrument } = require("@socket.io/admin-ui");
+    const password = process.env.ADMIN_UI_PASSWORD;
+    instrument(io, {
+      namespaceName: "/admin-ui",
+      auth: password === undefined ? false : { type: "basic", username: "admin", password: require("bcryptjs").hashSync(password, 10) },
+      readonly: process.env.ADMIN_UI_READONLY === "1",
+      mode: process.env.ADMIN_UI_MODE === "production" ? "production" : "development",
+      ...(process.env.ADMIN_UI_SERVER_ID && { serverId: process.env.ADMIN_UI_SERVER_ID }),
+    });
+  }
+
   // socket.io's engine answers `/socket.io/` only; other paths reach the listeners attached
   // before or after it, here the raw echo engine.
   if (SUITE) attachEcho(httpServer, { pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });

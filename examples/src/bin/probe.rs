@@ -8,7 +8,11 @@
 //! `REDIS_SUBSCRIPTION_MODE`, `REDIS_REQUESTS_TIMEOUT` (ms), `REDIS_STREAM_COUNT` and
 //! `REDIS_SHARDED_PUBSUB=1` (streams); `RECOVERY=1` (connection state recovery, sessions kept
 //! `RECOVERY_MAX_DISCONNECTION_MS`, default 2 minutes); `ECHO_GATEWAY=1` serves `echo` on `/`
-//! from a roomcast-gateway gateway instead of a closure (to measure one against the other).
+//! from a roomcast-gateway gateway instead of a closure (to measure one against the other);
+//! `METRICS=1` counts with roomcast-metrics and serves them at `/metrics`; `ADMIN_UI=1` serves
+//! the Admin UI's protocol on `/admin-ui` (development mode unless `ADMIN_UI_MODE=production`,
+//! `ADMIN_UI_READONLY=1`, user `admin` with password `ADMIN_UI_PASSWORD` when set, else no auth,
+//! server id `ADMIN_UI_SERVER_ID`, default the host name).
 
 use std::future::Future;
 use std::time::Duration;
@@ -18,8 +22,10 @@ use roomcast::{
     AckSender, AdapterFactory, Args, BroadcastOperator, ConnectError, Namespace, RecoveryOptions,
     Server, ServerOptions, Socket, Value,
 };
+use roomcast_admin::{instrument, AdminOptions, Auth, Mode};
 use roomcast_engineio::{serve, Config, Cors, Engine, EngineLayer};
 use roomcast_examples::{env_millis, init_tracing, port, shutdown_signal, Echo};
+use roomcast_metrics::Metrics;
 use roomcast_redis::{RedisAdapter, SubscriptionMode};
 use serde_json::json;
 use tower_layer::Layer;
@@ -371,6 +377,34 @@ fn build(io: &Server, suite: bool) {
     });
 }
 
+/// Whether the variable `name` is `1`.
+fn flag(name: &str) -> bool {
+    std::env::var(name).as_deref() == Ok("1")
+}
+
+/// The Admin UI's options from `ADMIN_UI_MODE`, `ADMIN_UI_READONLY`, `ADMIN_UI_PASSWORD` and
+/// `ADMIN_UI_SERVER_ID`.
+async fn admin_ui_options() -> Result<AdminOptions, Box<dyn std::error::Error>> {
+    let auth = match std::env::var("ADMIN_UI_PASSWORD") {
+        Ok(password) => Auth::Basic {
+            username: "admin".into(),
+            password_hash: tokio::task::spawn_blocking(move || bcrypt::hash(password, 10))
+                .await??,
+        },
+        Err(_) => Auth::None,
+    };
+    Ok(AdminOptions {
+        namespace: "/admin-ui".into(),
+        auth,
+        readonly: flag("ADMIN_UI_READONLY"),
+        mode: match std::env::var("ADMIN_UI_MODE").as_deref() {
+            Ok("production") => Mode::Production,
+            _ => Mode::Development,
+        },
+        server_id: std::env::var("ADMIN_UI_SERVER_ID").ok(),
+    })
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing();
     let suite = std::env::var("PROTOCOL_SUITE").is_ok_and(|value| value == "1");
@@ -511,7 +545,11 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
         relay_server_side_emits(&nsp);
     }
     build(&io, suite);
-    if std::env::var("ECHO_GATEWAY").as_deref() == Ok("1") {
+    let metrics = flag("METRICS").then(|| Metrics::install(&io));
+    if flag("ADMIN_UI") {
+        instrument(&io, admin_ui_options().await?)?;
+    }
+    if flag("ECHO_GATEWAY") {
         // Registered after the probe's own connect handler: its `echo` replaces the closure's.
         roomcast_gateway::register(&io, EchoGateway).await?;
     }
@@ -526,6 +564,12 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
         config.cors = Some(Cors::default());
         let echo = EngineLayer::new(Engine::new(Echo, config));
         tokio::spawn(serve(listener, echo.layer(io.engine().clone())))
+    } else if let Some(metrics) = metrics {
+        let route = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || async move { metrics.response() }),
+        );
+        tokio::spawn(serve(listener, io.layer().layer(route)))
     } else {
         let io = io.clone();
         tokio::spawn(async move { io.serve(listener).await })

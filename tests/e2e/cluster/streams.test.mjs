@@ -93,10 +93,16 @@ for (const { from, to, transports } of PAIRS) {
       const { socket, hello } = await connect(proxy.url, '/', transports, RECONNECT);
       assert.equal(hello.recovered, false);
       await emitWithAck(socket, 'join', room);
-      const [{ socket: onA }, { socket: onB }] = await clientsOn(nodes, '/', ['websocket']);
+      const [{ socket: onA, id: witness }, { socket: onB }] = await clientsOn(nodes, '/', ['websocket']);
       const got = newsOf(socket);
-      const say = (driver, tag, extra = {}) =>
-        emitWithAck(driver, 'broadcast', { from: 'server', to: [room], event: 'news', args: [tag], ...extra });
+      // A witness in the room: once it has an event, that event is in the stream, so the next
+      // one, from whichever server, comes after it.
+      await emitWithAck(onA, 'join', room);
+      const witnessed = newsOf(onA);
+      const say = async (driver, tag, extra = {}) => {
+        await emitWithAck(driver, 'broadcast', { from: 'server', to: [room], event: 'news', args: [tag], ...extra });
+        if (tag.startsWith('missed')) await waitUntil(() => witnessed.includes(tag), `the witness's ${tag}`);
+      };
       await say(onA, 'before');
       await waitUntil(() => got.includes('before'), 'the first event');
 
@@ -123,7 +129,7 @@ for (const { from, to, transports } of PAIRS) {
       const rooms = await emitWithAck(socket, 'join', []);
       assert.ok(rooms.includes(room), `still in ${room}: ${rooms}`);
       // The cluster finds it on its new server.
-      await fetchUntil(onA, { in: [room] }, [hello.id]);
+      await fetchUntil(onA, { in: [room] }, [hello.id, witness]);
     });
   });
 }

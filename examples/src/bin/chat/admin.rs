@@ -14,7 +14,7 @@ use roomcast::{AckSender, ConnectError, Namespace, Socket, Value};
 use roomcast_gateway::{gateway, Body, ConnectionGuard};
 
 use crate::broadcast::local_members;
-use crate::config::AdminToken;
+use crate::config::Secret;
 use crate::input::{MessageText, RoomName, Text};
 use crate::reply::{self, ChatErrors};
 use crate::stats::Stats;
@@ -22,17 +22,17 @@ use crate::stats::Stats;
 /// `/admin`, acting on `/chat`, for whoever has the token.
 pub(crate) struct AdminGateway {
     chat: Namespace,
-    token: AdminToken,
+    token: Secret,
 }
 
 impl AdminGateway {
-    pub(crate) fn new(chat: Namespace, token: AdminToken) -> AdminGateway {
+    pub(crate) fn new(chat: Namespace, token: Secret) -> AdminGateway {
         AdminGateway { chat, token }
     }
 }
 
 /// The connection guard: `auth.token` must be the admin token.
-struct Authorize(AdminToken);
+struct Authorize(Secret);
 
 impl ConnectionGuard for Authorize {
     async fn can_connect(&self, socket: &Socket) -> Result<(), ConnectError> {

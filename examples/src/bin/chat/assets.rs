@@ -1,11 +1,12 @@
 //! What the web server sends: the pages, compiled in from `examples/chat-web/`, and the
-//! browser build of socket.io-client, read at start from the `node_modules` that `npm ci`
-//! fills.
+//! browser build of socket.io-client and the Admin UI's bundle, read at start from the
+//! `node_modules` that `npm ci` fills.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use axum::body::Bytes;
+use roomcast_admin::UiBundle;
 
 /// A file compiled into the binary.
 #[derive(Debug)]
@@ -60,17 +61,21 @@ pub(crate) struct ClientBundle {
     pub source_map: Option<Bytes>,
 }
 
-/// Why the client bundle could not be loaded.
+/// Why a bundle from `node_modules` could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BundleError {
     /// No `node_modules` with it where it was looked for.
     #[error(
-        "socket.io-client's browser build is missing: no {DIST}/{SCRIPT} in {} or its parent \
-         directories, nor in {}. Run `npm ci` in the repository first.",
+        "{what} is missing: no {file} in {} or its parent directories, nor in {}. \
+         Run `npm ci` in the repository first.",
         .cwd.display(),
         .workspace.display()
     )]
     Missing {
+        /// The bundle.
+        what: &'static str,
+        /// The file that was looked for, relative to the directory holding `node_modules`.
+        file: &'static str,
         /// The working directory.
         cwd: PathBuf,
         /// The workspace this binary was built from.
@@ -90,6 +95,29 @@ pub(crate) enum BundleError {
 const DIST: &str = "node_modules/socket.io-client/dist";
 const SCRIPT: &str = "socket.io.min.js";
 const SOURCE_MAP: &str = "socket.io.min.js.map";
+/// Where `npm ci` puts the Admin UI's bundle.
+const ADMIN_UI_DIST: &str = "node_modules/@socket.io/admin-ui/ui/dist";
+
+/// Finds `relative` as Node would find a package from the working directory (there or in a
+/// parent), else in the workspace this binary was built from.
+fn find(what: &'static str, relative: &'static str) -> Result<PathBuf, BundleError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let found = cwd
+        .ancestors()
+        .chain([workspace.as_path()])
+        .map(|root| root.join(relative))
+        .find(|path| path.exists());
+    found.ok_or(BundleError::Missing {
+        what,
+        file: relative,
+        cwd,
+        workspace,
+    })
+}
 
 impl ClientBundle {
     /// The path of the script.
@@ -97,39 +125,36 @@ impl ClientBundle {
     /// The path of its source map.
     pub(crate) const SOURCE_MAP_PATH: &'static str = "/socket.io/socket.io.min.js.map";
 
-    /// Finds `node_modules/socket.io-client/dist` as Node would from the working directory
-    /// (there or in a parent), else in the workspace this binary was built from.
+    /// Reads socket.io-client's browser build from the `node_modules` [`find`] finds.
     pub(crate) fn load() -> Result<ClientBundle, BundleError> {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap_or(Path::new("."))
-            .to_path_buf();
-        let found = cwd
-            .ancestors()
-            .chain([workspace.as_path()])
-            .find_map(|root| ClientBundle::load_from(&root.join(DIST)).transpose());
-        found.unwrap_or_else(|| Err(BundleError::Missing { cwd, workspace }))
-    }
-
-    /// The bundle in `dist`, `None` if the script is not there.
-    fn load_from(dist: &Path) -> Result<Option<ClientBundle>, BundleError> {
+        let dist = find("socket.io-client's browser build", DIST)?;
         let read = |name: &str| {
             let path = dist.join(name);
-            match std::fs::read(&path) {
-                Ok(bytes) => Ok(Some(Bytes::from(bytes))),
-                Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(source) => Err(BundleError::Unreadable { path, source }),
+            std::fs::read(&path)
+                .map(Bytes::from)
+                .map_err(|source| BundleError::Unreadable { path, source })
+        };
+        let source_map = match read(SOURCE_MAP) {
+            Ok(map) => Some(map),
+            Err(BundleError::Unreadable { source, .. })
+                if source.kind() == io::ErrorKind::NotFound =>
+            {
+                None
             }
+            Err(error) => return Err(error),
         };
-        let Some(script) = read(SCRIPT)? else {
-            return Ok(None);
-        };
-        Ok(Some(ClientBundle {
-            script,
-            source_map: read(SOURCE_MAP)?,
-        }))
+        Ok(ClientBundle {
+            script: read(SCRIPT)?,
+            source_map,
+        })
     }
+}
+
+/// The official Admin UI's bundle (`@socket.io/admin-ui`'s `ui/dist`), from the `node_modules`
+/// [`find`] finds.
+pub(crate) fn admin_ui() -> Result<UiBundle, BundleError> {
+    let dist = find("the Admin UI's bundle", ADMIN_UI_DIST)?;
+    UiBundle::load(&dist).map_err(|source| BundleError::Unreadable { path: dist, source })
 }
 
 #[cfg(test)]
@@ -152,13 +177,17 @@ mod tests {
     }
 
     #[test]
+    fn bundles_are_found_in_the_workspace() {
+        let client = ClientBundle::load().expect("npm ci has run");
+        assert!(!client.script.is_empty());
+        let ui = admin_ui().expect("npm ci has run");
+        assert!(ui.file("").is_some());
+    }
+
+    #[test]
     fn a_missing_bundle_says_what_to_run() {
-        let dir = std::env::temp_dir().join("roomcast-chat-no-bundle");
-        assert!(matches!(ClientBundle::load_from(&dir), Ok(None)));
-        let error = BundleError::Missing {
-            cwd: dir.clone(),
-            workspace: dir,
-        };
+        let error = find("nothing", "node_modules/nothing-here/dist").unwrap_err();
+        assert!(matches!(error, BundleError::Missing { .. }));
         assert!(error.to_string().contains("npm ci"), "{error}");
     }
 }

@@ -1,5 +1,5 @@
 //! What the demo reads from its environment: `HOST` (127.0.0.1), `PORT` (3000),
-//! `ADMIN_TOKEN` (generated when unset), `REDIS_URL` (unset: the process runs alone; set: it
+//! `ADMIN_TOKEN` and `ADMIN_UI_PASSWORD` (each generated when unset), `REDIS_URL` (unset: the process runs alone; set: it
 //! shares rooms, users and counts with every chat process on that Redis), and
 //! `RECOVERY_WINDOW_MS` (how long a dropped user may come back as if nothing happened, 15 s).
 
@@ -17,7 +17,9 @@ pub(crate) struct Config {
     /// The TCP port to listen on.
     pub port: u16,
     /// What `/admin` sockets must present.
-    pub admin_token: AdminToken,
+    pub admin_token: Secret,
+    /// The password of the Admin UI's user `admin`.
+    pub admin_ui_password: Secret,
     /// The Redis the chat processes share (`REDIS_URL`), if any. Never logged: it may hold a
     /// password.
     pub redis_url: Option<String>,
@@ -33,7 +35,9 @@ impl Config {
         Ok(Config {
             host: var("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
             port: roomcast_examples::port()?,
-            admin_token: var("ADMIN_TOKEN").map_or_else(AdminToken::generate, AdminToken::given),
+            admin_token: var("ADMIN_TOKEN").map_or_else(Secret::generate, Secret::given),
+            admin_ui_password: var("ADMIN_UI_PASSWORD")
+                .map_or_else(Secret::generate, Secret::given),
             redis_url: var("REDIS_URL"),
             recovery_window: roomcast_examples::env_millis("RECOVERY_WINDOW_MS")?
                 .unwrap_or(Duration::from_secs(15)),
@@ -41,44 +45,44 @@ impl Config {
     }
 }
 
-/// The admin token. Its `Debug` does not show it.
+/// A token or password, set by the operator or generated. Its `Debug` does not show it.
 #[derive(Clone)]
-pub(crate) struct AdminToken {
-    token: Arc<str>,
+pub(crate) struct Secret {
+    secret: Arc<str>,
     generated: bool,
 }
 
-impl AdminToken {
-    /// The token set by the operator.
-    pub(crate) fn given(token: String) -> AdminToken {
-        AdminToken {
-            token: token.into(),
+impl Secret {
+    /// The secret set by the operator.
+    pub(crate) fn given(secret: String) -> Secret {
+        Secret {
+            secret: secret.into(),
             generated: false,
         }
     }
 
-    /// A fresh random token (32 alphanumeric characters, about 190 bits).
-    pub(crate) fn generate() -> AdminToken {
-        AdminToken {
-            token: Alphanumeric.sample_string(&mut rand::rng(), 32).into(),
+    /// A fresh random secret (32 alphanumeric characters, about 190 bits).
+    pub(crate) fn generate() -> Secret {
+        Secret {
+            secret: Alphanumeric.sample_string(&mut rand::rng(), 32).into(),
             generated: true,
         }
     }
 
-    /// Whether this token was generated (and must be shown to the operator).
+    /// Whether this secret was generated (and must be shown to the operator).
     pub(crate) fn generated(&self) -> bool {
         self.generated
     }
 
-    /// The token.
+    /// The secret.
     pub(crate) fn as_str(&self) -> &str {
-        &self.token
+        &self.secret
     }
 
-    /// Whether `given` is the token. Takes the same time wherever they differ, so that the
+    /// Whether `given` is the secret. Takes the same time wherever they differ, so that the
     /// time of a refusal says nothing about how much of a guess was right.
     pub(crate) fn matches(&self, given: &str) -> bool {
-        let (given, expected) = (given.as_bytes(), self.token.as_bytes());
+        let (given, expected) = (given.as_bytes(), self.secret.as_bytes());
         given.len() == expected.len()
             && given
                 .iter()
@@ -88,9 +92,9 @@ impl AdminToken {
     }
 }
 
-impl fmt::Debug for AdminToken {
+impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AdminToken")
+        f.debug_struct("Secret")
             .field("generated", &self.generated)
             .finish_non_exhaustive()
     }
@@ -102,7 +106,7 @@ mod tests {
 
     #[test]
     fn tokens_match_only_themselves() {
-        let token = AdminToken::given("s3cret".into());
+        let token = Secret::given("s3cret".into());
         assert!(token.matches("s3cret"));
         for wrong in ["", "s3cre", "s3cret!", "S3cret", "s3crex"] {
             assert!(!token.matches(wrong), "{wrong:?}");
@@ -112,7 +116,7 @@ mod tests {
 
     #[test]
     fn generated_tokens_are_long_random_and_not_debug_printed() {
-        let (a, b) = (AdminToken::generate(), AdminToken::generate());
+        let (a, b) = (Secret::generate(), Secret::generate());
         assert!(a.generated());
         assert_eq!(a.as_str().len(), 32);
         assert!(a.as_str().chars().all(|c| c.is_ascii_alphanumeric()));

@@ -2,9 +2,12 @@
 //!
 //! One process serves the pages (axum) and Socket.IO (roomcast, as a tower layer around the
 //! router): `/` is the chat, `/admin` the admin page, `/socket.io/socket.io.min.js` the
-//! official browser client. `/chat` and `/admin` are the Socket.IO namespaces.
+//! official browser client, `/admin-ui/` the official Socket.IO Admin UI (development mode:
+//! every socket, room and event; user `admin`) and `/metrics` the Prometheus metrics. `/chat`,
+//! `/admin` and `/admin-ui` are the Socket.IO namespaces.
 //!
-//! Env: `HOST` (127.0.0.1), `PORT` (3000), `ADMIN_TOKEN` (generated and printed when unset),
+//! Env: `HOST` (127.0.0.1), `PORT` (3000), `ADMIN_TOKEN` and `ADMIN_UI_PASSWORD` (each
+//! generated and printed when unset),
 //! `RUST_LOG` (info), `REDIS_URL` (several chat processes on one Redis share rooms, users and
 //! the admin page's counts, through the Redis Streams adapter), `RECOVERY_WINDOW_MS` (15 s: a
 //! user whose connection drops comes back to the same socket, room and missed messages, with no
@@ -28,15 +31,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use roomcast::{RecoveryOptions, Server, ServerOptions};
+use roomcast_admin::{instrument, AdminOptions, Auth, Mode};
 use roomcast_examples::{init_tracing, shutdown_signal};
 use roomcast_gateway::register;
+use roomcast_metrics::Metrics;
 use roomcast_redis::RedisAdapter;
 use tokio::sync::Notify;
 
 use crate::admin::AdminGateway;
 use crate::assets::ClientBundle;
 use crate::chat::ChatGateway;
-use crate::config::Config;
+use crate::config::{Config, Secret};
 
 /// How long open HTTP requests get to finish once the process is asked to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -71,10 +76,23 @@ async fn run() -> Result<(), Box<dyn Error>> {
         ..RecoveryOptions::default()
     });
     let io = Server::with_options(options);
+    let metrics = Metrics::install(&io);
+    instrument(
+        &io,
+        AdminOptions {
+            namespace: "/admin-ui".into(),
+            auth: Auth::Basic {
+                username: "admin".into(),
+                password_hash: hash_password(&config.admin_ui_password).await?,
+            },
+            mode: Mode::Development,
+            ..AdminOptions::default()
+        },
+    )?;
     let chat = io.of("/chat");
     register(&io, ChatGateway::new(config.recovery_window)).await?;
     register(&io, AdminGateway::new(chat, config.admin_token.clone())).await?;
-    let app = web::router(&io, client);
+    let app = web::router(&io, client, assets::admin_ui()?, metrics);
     io.ready().await;
 
     let listener = roomcast::bind((config.host.as_str(), config.port))
@@ -93,6 +111,14 @@ async fn run() -> Result<(), Box<dyn Error>> {
     } else {
         println!("admin: http://{addr}/admin");
     }
+    println!("admin UI: http://{addr}{} (user admin)", web::ADMIN_UI_PATH);
+    if config.admin_ui_password.generated() {
+        println!(
+            "ADMIN_UI_PASSWORD is not set; admin UI password for this run: {}",
+            config.admin_ui_password.as_str()
+        );
+    }
+    println!("metrics: http://{addr}/metrics");
     println!("listening on {}", addr.port());
 
     let stop = Arc::new(Notify::new());
@@ -113,4 +139,11 @@ async fn run() -> Result<(), Box<dyn Error>> {
         }
     }
     Ok(())
+}
+
+/// The bcrypt hash the Admin UI checks the password against (cost 10, as Node's examples).
+async fn hash_password(password: &Secret) -> Result<String, Box<dyn Error>> {
+    let password = password.clone();
+    let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password.as_str(), 10)).await??;
+    Ok(hash)
 }

@@ -1,25 +1,53 @@
-//! The HTTP side: an axum router for the pages and the client bundle, with Socket.IO mounted
-//! around it as a tower layer (`io.layer()`).
+//! The HTTP side: an axum router for the pages, the client bundle, the Admin UI and the
+//! metrics, with Socket.IO mounted around it as a tower layer (`io.layer()`).
 
+use std::sync::Arc;
+
+use axum::extract::Path;
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use roomcast::Server;
+use roomcast_admin::UiBundle;
+use roomcast_metrics::Metrics;
 
 use crate::assets::{ClientBundle, StaticFile, JS, STATIC_FILES};
+
+/// Where the Admin UI is served (its files' paths are relative to it).
+pub(crate) const ADMIN_UI_PATH: &str = "/admin-ui/";
 
 /// The pages only reach their own origin (Socket.IO included) and run no inline code.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
      object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Everything the process serves over HTTP.
-pub(crate) fn router(io: &Server, client: ClientBundle) -> Router {
+pub(crate) fn router(
+    io: &Server,
+    client: ClientBundle,
+    admin_ui: UiBundle,
+    metrics: Arc<Metrics>,
+) -> Router {
+    let admin_ui = Arc::new(admin_ui);
+    let index = admin_ui.clone();
     let site = STATIC_FILES
         .iter()
         .fold(Router::new(), |site, file| {
             site.route(file.path, get(move || async move { serve_file(file) }))
         })
+        .route(
+            "/admin-ui",
+            get(|| async { Redirect::permanent(ADMIN_UI_PATH) }),
+        )
+        .route(
+            ADMIN_UI_PATH,
+            get(move || async move { serve_ui_file(&index, "") }),
+        )
+        .route(
+            "/admin-ui/{*path}",
+            get(move |Path(path): Path<String>| async move { serve_ui_file(&admin_ui, &path) }),
+        )
+        .route("/metrics", get(move || async move { metrics.response() }))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not found\n") });
     let ClientBundle { script, source_map } = client;
     site
@@ -43,6 +71,22 @@ pub(crate) fn router(io: &Server, client: ClientBundle) -> Router {
 }
 
 const JSON: &str = "application/json";
+
+/// A file of the Admin UI's bundle. The bundle is the npm package's, not ours: it gets no
+/// content security policy of ours, as on admin.socket.io.
+fn serve_ui_file(bundle: &UiBundle, path: &str) -> Response {
+    match bundle.file(path) {
+        Some((content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            body,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "Not found\n").into_response(),
+    }
+}
 
 fn serve_file(file: &'static StaticFile) -> Response {
     let headers = [
@@ -82,7 +126,10 @@ mod tests {
             script: Bytes::from_static(b"/* socket.io */"),
             source_map: None,
         };
-        router(&Server::new(), client)
+        let io = Server::new();
+        let metrics = Metrics::install(&io);
+        let admin_ui = crate::assets::admin_ui().expect("npm ci has run");
+        router(&io, client, admin_ui, metrics)
     }
 
     #[tokio::test]
@@ -107,6 +154,48 @@ mod tests {
         assert_eq!(body, "/* socket.io */");
         let (status, _, _) = get_path(&app, ClientBundle::SOURCE_MAP_PATH).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn serves_the_admin_ui_under_its_path() {
+        let app = app();
+        let request = Request::get("/admin-ui").body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(response.headers()[header::LOCATION], ADMIN_UI_PATH);
+        let (status, content_type, body) = get_path(&app, ADMIN_UI_PATH).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, "text/html; charset=utf-8");
+        let index = String::from_utf8_lossy(&body).into_owned();
+        // Every script the page loads is served, relative to the page.
+        let scripts: Vec<&str> = index
+            .split("src=")
+            .skip(1)
+            .filter_map(|rest| rest.trim_start_matches('"').split(['"', ' ', '>']).next())
+            .filter(|src| src.ends_with(".js"))
+            .collect();
+        assert!(!scripts.is_empty(), "{index}");
+        for script in scripts {
+            let path = format!("{ADMIN_UI_PATH}{}", script.trim_start_matches("./"));
+            let (status, content_type, _) = get_path(&app, &path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert_eq!(content_type, JS, "{path}");
+        }
+        let (status, _, _) = get_path(&app, "/admin-ui/js/nothing.js").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn serves_the_metrics() {
+        let (status, content_type, body) = get_path(&app(), "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, roomcast_metrics::CONTENT_TYPE);
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.contains("# TYPE roomcast_events_received counter"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 
     #[tokio::test]
