@@ -79,7 +79,7 @@ pub fn instrument(io: &Server, options: AdminOptions) -> Result<(), AdminError> 
             .map_err(|error| AdminError::PasswordHash(error.to_string()))?;
     }
     let admin = io.of(&options.namespace);
-    let counters = Arc::new(Counters::default());
+    let counters = Arc::new(Counters::new(io.traffic()));
     let (notices, queue) = mpsc::unbounded_channel();
     let verbose = (options.mode == Mode::Development)
         .then(|| Arc::new(Verbose::new(notices, options.namespace.clone())));

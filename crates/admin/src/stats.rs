@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use roomcast::{CloseReason, Server, Tally};
+use roomcast::{CloseReason, Server, Tally, Traffic};
 use serde::Serialize;
 
 /// Every close reason, in the order their counters are kept.
@@ -32,11 +32,13 @@ fn reason_index(reason: CloseReason) -> usize {
 pub(crate) struct Counters {
     connections: AtomicU64,
     disconnections: [AtomicU64; 6],
-    /// Per event: per-thread tallies, read as the difference with `drained`.
+    /// Per message: per-thread tallies, read as the difference with `drained`. Out, the
+    /// acknowledgements; the events are the server's [`Traffic`].
     packets_in: Tally,
     packets_out: Tally,
     bytes_in: Tally,
     bytes_out: Tally,
+    traffic: Traffic,
     /// The tallies as the last stats read them (packets in, out, bytes in, out).
     drained: [AtomicU64; 4],
     /// Open connections on polling now.
@@ -44,6 +46,14 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// Counters that read the events sent from the server's `traffic`.
+    pub(crate) fn new(traffic: Traffic) -> Counters {
+        Counters {
+            traffic,
+            ..Counters::default()
+        }
+    }
+
     pub(crate) fn connection(&self, polling: bool) {
         self.connections.fetch_add(1, Ordering::Relaxed);
         if polling {
@@ -75,8 +85,9 @@ impl Counters {
         self.bytes_in.add(bytes as u64);
     }
 
-    pub(crate) fn packets_out(&self, packets: usize, bytes: usize) {
-        self.packets_out.add(packets as u64);
+    /// An acknowledgement of `bytes` bytes went out.
+    pub(crate) fn ack_out(&self, bytes: usize) {
+        self.packets_out.inc();
         self.bytes_out.add(bytes as u64);
     }
 
@@ -106,14 +117,16 @@ impl Counters {
                 count.swap(0, Ordering::Relaxed),
             );
         }
-        let tallies = [
-            ("packetsIn", &self.packets_in),
-            ("packetsOut", &self.packets_out),
-            ("bytesIn", &self.bytes_in),
-            ("bytesOut", &self.bytes_out),
+        let totals = [
+            ("packetsIn", self.packets_in.get()),
+            (
+                "packetsOut",
+                self.packets_out.get() + self.traffic.events_sent(),
+            ),
+            ("bytesIn", self.bytes_in.get()),
+            ("bytesOut", self.bytes_out.get() + self.traffic.bytes_sent()),
         ];
-        for ((kind, tally), drained) in tallies.into_iter().zip(&self.drained) {
-            let total = tally.get();
+        for ((kind, total), drained) in totals.into_iter().zip(&self.drained) {
             push(
                 kind,
                 None,
@@ -213,7 +226,8 @@ mod tests {
         counters.upgraded();
         counters.disconnection(CloseReason::TransportClose, false);
         counters.packet_in(10);
-        counters.packets_out(2, 30);
+        counters.ack_out(10);
+        counters.ack_out(20);
         let events = serde_json::to_value(counters.drain(5000)).unwrap();
         assert_eq!(
             events,

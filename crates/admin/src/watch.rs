@@ -197,8 +197,6 @@ impl Observer for Watch {
     }
 
     fn event_sent(&self, socket: &Socket, frames: &[Frame]) {
-        self.counters
-            .packets_out(frames.len(), frames.iter().map(Frame::message_len).sum());
         let Some(verbose) = self.verbose_for(socket) else {
             return;
         };
@@ -216,7 +214,13 @@ impl Observer for Watch {
         );
     }
 
+    /// Each event is told of in development mode only; the counts come from the server's
+    /// traffic.
+    fn wants_each_event(&self) -> bool {
+        self.verbose.is_some()
+    }
+
     fn ack_sent(&self, bytes: usize) {
-        self.counters.packets_out(1, bytes);
+        self.counters.ack_out(bytes);
     }
 }

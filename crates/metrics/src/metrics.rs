@@ -12,11 +12,11 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use roomcast::adapter::{BroadcastOptions, BroadcastPacket, RoomEvent};
 use roomcast::{
-    Args, CloseReason, DisconnectReason, Frame, Namespace, Observer, Server, Sid, Socket,
+    Args, CloseReason, DisconnectReason, Namespace, Observer, Server, Sid, Socket, Traffic,
     TransportKind,
 };
 
-use crate::counter::ShardedCounter;
+use crate::counter::{Part, ShardedCounter, TrafficCounter};
 use crate::names::NamespaceLabels;
 
 /// A label set of one label.
@@ -40,9 +40,9 @@ pub struct Metrics {
     sockets: Family<Label, Gauge>,
     rooms: Family<Label, Gauge>,
     events_received: ShardedCounter,
-    events_sent: ShardedCounter,
+    events_sent: TrafficCounter,
     bytes_received: ShardedCounter,
-    bytes_sent: ShardedCounter,
+    bytes_sent: TrafficCounter,
     broadcasts: ShardedCounter,
     acks_sent: ShardedCounter,
     volatile_dropped: Counter,
@@ -66,7 +66,7 @@ fn request_histogram() -> Histogram {
 }
 
 impl Metrics {
-    fn new() -> Metrics {
+    fn new(traffic: Traffic) -> Metrics {
         let mut metrics = Metrics {
             registry: Registry::default(),
             connections: Family::default(),
@@ -76,9 +76,9 @@ impl Metrics {
             sockets: Family::default(),
             rooms: Family::default(),
             events_received: ShardedCounter::default(),
-            events_sent: ShardedCounter::default(),
+            events_sent: TrafficCounter::new(traffic.clone(), Part::Events),
             bytes_received: ShardedCounter::default(),
-            bytes_sent: ShardedCounter::default(),
+            bytes_sent: TrafficCounter::new(traffic, Part::Bytes),
             broadcasts: ShardedCounter::default(),
             acks_sent: ShardedCounter::default(),
             volatile_dropped: Counter::default(),
@@ -195,7 +195,7 @@ impl Metrics {
     /// assert!(metrics.text().contains("roomcast_events_received_total 0"));
     /// ```
     pub fn install(io: &Server) -> Arc<Metrics> {
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::new(io.traffic()));
         io.observe(metrics.clone());
         let watcher = Arc::downgrade(&metrics);
         io.on_new_namespace(move |nsp: &Namespace| {
@@ -294,12 +294,6 @@ impl Observer for Metrics {
 
     fn event_received(&self, _socket: &Socket, _event: &str, _args: &Args) {
         self.events_received.inc();
-    }
-
-    fn event_sent(&self, _socket: &Socket, frames: &[Frame]) {
-        self.events_sent.inc();
-        self.bytes_sent
-            .add(frames.iter().map(|frame| frame.message_len() as u64).sum());
     }
 
     fn ack_sent(&self, bytes: usize) {

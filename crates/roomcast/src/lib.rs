@@ -104,5 +104,5 @@ pub use rooms::{IntoRooms, Room, RoomError, MAX_ROOM_LEN};
 pub use server::{Server, ServerOptions};
 pub use socket::{EventContext, Socket, TimedSocket};
 pub use state::State;
-pub use tally::Tally;
+pub use tally::{Tally, Traffic};
 pub use value::Value;

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -77,6 +78,8 @@ struct NamespaceInner {
     extensions: Arc<Extensions>,
     /// What its sockets tell the server's observers.
     observers: Arc<dyn SocketReports>,
+    /// Whether the server has any observer.
+    observed: Arc<AtomicBool>,
     sockets: RwLock<HashMap<Sid, Socket, IdHasher>>,
     middleware: RwLock<Vec<Middleware>>,
     connect_handlers: RwLock<Vec<ConnectHandler>>,
@@ -99,12 +102,14 @@ impl Namespace {
         extensions: Arc<Extensions>,
         reports: Arc<dyn Reports>,
         observers: Arc<dyn SocketReports>,
+        observed: Arc<AtomicBool>,
     ) -> Namespace {
         Namespace {
             inner: Arc::new(NamespaceInner {
                 scope: Arc::new(Scope::new(name, adapter, recovery, reports)),
                 extensions,
                 observers,
+                observed,
                 sockets: RwLock::new(HashMap::default()),
                 middleware: RwLock::new(Vec::new()),
                 connect_handlers: RwLock::new(Vec::new()),
@@ -145,9 +150,13 @@ impl Namespace {
         self.inner.scope.shared_name()
     }
 
-    /// What its sockets tell the server's observers.
-    pub(crate) fn observers(&self) -> &dyn SocketReports {
-        self.inner.observers.as_ref()
+    /// What its sockets tell the server's observers, when it has any.
+    #[inline]
+    pub(crate) fn observers(&self) -> Option<&dyn SocketReports> {
+        self.inner
+            .observed
+            .load(Ordering::Relaxed)
+            .then(|| self.inner.observers.as_ref())
     }
 
     /// What the server's observers hear from acknowledgements and operators.

@@ -16,6 +16,7 @@ use crate::disconnect::DisconnectReason;
 use crate::payload::Args;
 use crate::report::Reports;
 use crate::socket::{Socket, SocketReports};
+use crate::tally::Traffic;
 
 /// Told what happens in a server. Every method does nothing by default; each runs on the task
 /// where the thing happened, so it must be quick and must not block.
@@ -59,7 +60,10 @@ pub trait Observer: Send + Sync + 'static {
     /// An event from a client, before its handler runs.
     fn event_received(&self, socket: &Socket, event: &str, args: &Args) {}
     /// An event was queued for a socket (`frames`: the text message and its attachments),
-    /// whether a broadcast delivered it or the socket's own `emit`.
+    /// whether a broadcast delivered it or the socket's own `emit`. Called only when an
+    /// observer [wants each event](Observer::wants_each_event): a broadcast to thousands of
+    /// sockets calls it thousands of times. The counts are in
+    /// [`Server::traffic`](crate::Server::traffic) either way.
     fn event_sent(&self, socket: &Socket, frames: &[Frame]) {}
     /// An acknowledgement of `bytes` bytes was queued for a client.
     fn ack_sent(&self, bytes: usize) {}
@@ -75,14 +79,24 @@ pub trait Observer: Send + Sync + 'static {
     /// ended after `elapsed`, `complete` unless it timed out.
     fn adapter_request(&self, nsp: &str, request: &'static str, elapsed: Duration, complete: bool) {
     }
+    /// Whether [`Observer::event_sent`] is to be called for every event queued for every
+    /// socket (asked once, when the observer is added).
+    fn wants_each_event(&self) -> bool {
+        false
+    }
 }
 
 /// The observers of a server: read without a lock on every hook, replaced as a whole when one
 /// is added.
 #[derive(Default)]
 pub(crate) struct Observers {
-    any: AtomicBool,
+    /// Whether there is any, shared with each namespace (its sockets read it on every event).
+    any: Arc<AtomicBool>,
+    /// Whether one wants `event_sent` for each event.
+    each_event: AtomicBool,
     list: ArcSwap<Vec<Arc<dyn Observer>>>,
+    /// The events queued for clients, counted while anyone observes.
+    traffic: Traffic,
     /// Serializes additions (reads never take it).
     adding: Mutex<()>,
 }
@@ -92,6 +106,9 @@ impl Observers {
     pub(crate) fn add(&self, observer: Arc<dyn Observer>) {
         let _adding = self.adding.lock();
         let mut grown: Vec<Arc<dyn Observer>> = self.list.load().iter().cloned().collect();
+        if observer.wants_each_event() {
+            self.each_event.store(true, Ordering::Release);
+        }
         grown.push(observer);
         self.list.store(Arc::new(grown));
         self.any.store(true, Ordering::Release);
@@ -101,6 +118,16 @@ impl Observers {
     #[inline]
     pub(crate) fn any(&self) -> bool {
         self.any.load(Ordering::Acquire)
+    }
+
+    /// The flag telling whether there is any observer.
+    pub(crate) fn flag(&self) -> Arc<AtomicBool> {
+        self.any.clone()
+    }
+
+    /// The events queued for clients.
+    pub(crate) fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 
     /// Tells every observer.
@@ -138,10 +165,6 @@ impl Reports for Observers {
 }
 
 impl SocketReports for Observers {
-    fn any(&self) -> bool {
-        Observers::any(self)
-    }
-
     fn socket_disconnected(&self, socket: &Socket, reason: DisconnectReason) {
         self.tell(|observer| observer.socket_disconnected(socket, reason));
     }
@@ -155,7 +178,11 @@ impl SocketReports for Observers {
     }
 
     fn event_sent(&self, socket: &Socket, frames: &[Frame]) {
-        self.tell(|observer| observer.event_sent(socket, frames));
+        let bytes = frames.iter().map(Frame::message_len).sum::<usize>();
+        self.traffic.add(1, bytes as u64);
+        if self.each_event.load(Ordering::Acquire) {
+            self.tell(|observer| observer.event_sent(socket, frames));
+        }
     }
 
     fn volatile_dropped(&self, socket: &Socket) {

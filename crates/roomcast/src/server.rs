@@ -137,6 +137,12 @@ impl Server {
         self.registry.observers().add(observer);
     }
 
+    /// The events queued for clients and their bytes, counted while the server has an observer
+    /// (see [`Traffic`](crate::Traffic)).
+    pub fn traffic(&self) -> crate::Traffic {
+        self.registry.observers().traffic().clone()
+    }
+
     /// Provides `value` to every handler that takes a [`State<T>`](crate::State) of its type
     /// (replacing a value of the same type provided before).
     pub fn provide<T: Send + Sync + 'static>(&self, value: T) {

@@ -284,11 +284,10 @@ impl Socket {
         data: &T,
         ack_id: Option<u64>,
     ) -> Result<(), Error> {
-        if !self.inner.nsp.observers().any() {
+        let Some(observers) = self.inner.nsp.observers() else {
             return self.inner.outbox.emit(event, data, ack_id);
-        }
+        };
         let packet = self.inner.nsp.packet(event, data, ack_id)?;
-        let observers = self.inner.nsp.observers();
         match self.inner.outbox.conn().send_all(packet.frames()) {
             Ok(()) => {
                 observers.event_sent(self, packet.frames());
@@ -454,7 +453,9 @@ impl Socket {
     pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), Error> {
         let data = value::to_value(data)?;
         *self.inner.data.lock() = data;
-        self.inner.nsp.observers().data_changed(self);
+        if let Some(observers) = self.inner.nsp.observers() {
+            observers.data_changed(self);
+        }
         Ok(())
     }
 
@@ -497,10 +498,9 @@ impl Socket {
 
     fn run_event(&self, event: Event) {
         let (name, ack_id, args) = event.into_parts();
-        self.inner
-            .nsp
-            .observers()
-            .event_received(self, &name, &args);
+        if let Some(observers) = self.inner.nsp.observers() {
+            observers.event_received(self, &name, &args);
+        }
         let (middleware, any, handler) = {
             let handlers = self.inner.handlers.read();
             (
@@ -553,7 +553,7 @@ impl Socket {
             args,
             ack: ack_id.map(|id| {
                 let ack = AckSender::new(self.inner.outbox.clone(), id);
-                if self.inner.nsp.observers().any() {
+                if self.inner.nsp.observers().is_some() {
                     ack.observed(self.inner.nsp.reports().clone())
                 } else {
                     ack
@@ -623,11 +623,9 @@ impl Socket {
                 socket.inner.nsp.adapter().persist_session(session).await;
             }
             socket.inner.nsp.remove_socket(socket.id());
-            socket
-                .inner
-                .nsp
-                .observers()
-                .socket_disconnected(&socket, reason);
+            if let Some(observers) = socket.inner.nsp.observers() {
+                observers.socket_disconnected(&socket, reason);
+            }
             // Dropping the pending acknowledgements tells their waiters.
             socket.inner.acks.lock().clear();
             for handler in disconnect {
@@ -709,17 +707,21 @@ impl LocalSocket for Socket {
         let conn = self.inner.outbox.conn();
         let observers = self.inner.nsp.observers();
         if volatile {
-            if conn.send_volatile(frames) {
-                observers.event_sent(self, frames);
-            } else {
-                observers.volatile_dropped(self);
+            match (conn.send_volatile(frames), observers) {
+                (true, Some(observers)) => observers.event_sent(self, frames),
+                (false, Some(observers)) => observers.volatile_dropped(self),
+                (_, None) => {}
             }
             return;
         }
         match conn.send_all(frames) {
-            Ok(()) => observers.event_sent(self, frames),
+            Ok(()) => {
+                if let Some(observers) = observers {
+                    observers.event_sent(self, frames);
+                }
+            }
             Err(error) => {
-                if matches!(error, SendError::QueueFull) {
+                if let (SendError::QueueFull, Some(observers)) = (&error, observers) {
                     observers.queue_overflow();
                 }
                 tracing::debug!(sid = %conn.id(), %error, "event not delivered");
@@ -772,7 +774,9 @@ impl TimedSocket<'_> {
             Ok(Err(_)) => Err(Error::Disconnected),
             Err(_) => {
                 let nsp = &self.socket.inner.nsp;
-                nsp.observers().ack_timed_out(nsp.name());
+                if let Some(observers) = nsp.observers() {
+                    observers.ack_timed_out(nsp.name());
+                }
                 Err(Error::Timeout)
             }
         }
@@ -866,11 +870,9 @@ impl FromContext<Socket> for Namespace {
     }
 }
 
-/// What a socket tells the server's observers (they implement it, in `observe.rs`); each
-/// call is one relaxed load when no one observes.
+/// What a socket tells the server's observers (they implement it, in `observe.rs`), reached
+/// through [`Namespace::observers`] only when there is one: one relaxed load otherwise.
 pub(crate) trait SocketReports: Send + Sync {
-    /// Whether anyone listens.
-    fn any(&self) -> bool;
     /// A socket left its namespace.
     fn socket_disconnected(&self, socket: &Socket, reason: DisconnectReason);
     /// A socket's `data` was replaced.
