@@ -1,13 +1,13 @@
 //! What `server_stats` tells every 2 seconds: this server's id, host, process, uptime, its
 //! connections (and how many poll), the events counted since the last stats
-//! (`aggregatedEvents`), and its namespaces with their socket counts. The counts are atomics,
-//! per-thread tallies for those of every event (nothing on the hot path takes a lock, or shares
-//! a cache line between threads); each stats reads what was added since the last.
+//! (`aggregatedEvents`), and its namespaces with their socket counts. Connections are counted
+//! here in atomics; packets and bytes are the server's `Traffic` (per-thread slots); each stats
+//! reads what was added since the last.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use roomcast::{CloseReason, Server, Tally, Traffic};
+use roomcast::{CloseReason, Server, Traffic};
 use serde::Serialize;
 
 /// Every close reason, in the order their counters are kept.
@@ -32,14 +32,9 @@ fn reason_index(reason: CloseReason) -> usize {
 pub(crate) struct Counters {
     connections: AtomicU64,
     disconnections: [AtomicU64; 6],
-    /// Per message: per-thread tallies, read as the difference with `drained`. Out, the
-    /// acknowledgements; the events are the server's [`Traffic`].
-    packets_in: Tally,
-    packets_out: Tally,
-    bytes_in: Tally,
-    bytes_out: Tally,
+    /// What the server sent and received, read as the difference with `drained`.
     traffic: Traffic,
-    /// The tallies as the last stats read them (packets in, out, bytes in, out).
+    /// The traffic as the last stats read it (packets in, out, bytes in, out).
     drained: [AtomicU64; 4],
     /// Open connections on polling now.
     polling: AtomicUsize,
@@ -80,17 +75,6 @@ impl Counters {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 
-    pub(crate) fn packet_in(&self, bytes: usize) {
-        self.packets_in.inc();
-        self.bytes_in.add(bytes as u64);
-    }
-
-    /// An acknowledgement of `bytes` bytes went out.
-    pub(crate) fn ack_out(&self, bytes: usize) {
-        self.packets_out.inc();
-        self.bytes_out.add(bytes as u64);
-    }
-
     /// The counts since the last call, as `aggregatedEvents` at `timestamp` (ms, whole
     /// seconds); counts of zero are left out.
     fn drain(&self, timestamp: u64) -> Vec<AggregatedEvent> {
@@ -117,14 +101,12 @@ impl Counters {
                 count.swap(0, Ordering::Relaxed),
             );
         }
+        let traffic = &self.traffic;
         let totals = [
-            ("packetsIn", self.packets_in.get()),
-            (
-                "packetsOut",
-                self.packets_out.get() + self.traffic.events_sent(),
-            ),
-            ("bytesIn", self.bytes_in.get()),
-            ("bytesOut", self.bytes_out.get() + self.traffic.bytes_sent()),
+            ("packetsIn", traffic.messages_received()),
+            ("packetsOut", traffic.events_sent() + traffic.acks_sent()),
+            ("bytesIn", traffic.bytes_received()),
+            ("bytesOut", traffic.bytes_sent() + traffic.ack_bytes_sent()),
         ];
         for ((kind, total), drained) in totals.into_iter().zip(&self.drained) {
             push(
@@ -219,25 +201,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_are_drained_as_aggregated_events() {
+    fn connections_are_drained_as_aggregated_events() {
         let counters = Counters::default();
         counters.connection(true);
         counters.connection(false);
         counters.upgraded();
         counters.disconnection(CloseReason::TransportClose, false);
-        counters.packet_in(10);
-        counters.ack_out(10);
-        counters.ack_out(20);
         let events = serde_json::to_value(counters.drain(5000)).unwrap();
         assert_eq!(
             events,
             serde_json::json!([
                 {"timestamp": 5000, "type": "rawConnection", "count": 2},
                 {"timestamp": 5000, "type": "rawDisconnection", "subType": "transport close", "count": 1},
-                {"timestamp": 5000, "type": "packetsIn", "count": 1},
-                {"timestamp": 5000, "type": "packetsOut", "count": 2},
-                {"timestamp": 5000, "type": "bytesIn", "count": 10},
-                {"timestamp": 5000, "type": "bytesOut", "count": 30},
             ])
         );
         assert!(counters.drain(6000).is_empty(), "drained");

@@ -129,10 +129,6 @@ impl Observer for Watch {
         }
     }
 
-    fn message_received(&self, bytes: usize) {
-        self.counters.packet_in(bytes);
-    }
-
     fn socket_connected(&self, socket: &Socket) {
         let Some(verbose) = &self.verbose else {
             return;
@@ -218,9 +214,5 @@ impl Observer for Watch {
     /// traffic.
     fn wants_each_event(&self) -> bool {
         self.verbose.is_some()
-    }
-
-    fn ack_sent(&self, bytes: usize) {
-        self.counters.ack_out(bytes);
     }
 }

@@ -10,12 +10,6 @@ use roomcast::{Tally, Traffic};
 pub(crate) struct ShardedCounter(Tally);
 
 impl ShardedCounter {
-    /// Adds `n`.
-    #[inline]
-    pub(crate) fn add(&self, n: u64) {
-        self.0.add(n);
-    }
-
     /// Adds one.
     #[inline]
     pub(crate) fn inc(&self) {
@@ -40,39 +34,35 @@ impl EncodeMetric for ShardedCounter {
 /// Which count of the server's [`Traffic`] a [`TrafficCounter`] shows.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Part {
-    Events,
-    Bytes,
+    EventsSent,
+    /// Events' and acknowledgements' bytes.
+    BytesSent,
+    AcksSent,
+    EventsReceived,
+    BytesReceived,
 }
 
-/// A count of the server's [`Traffic`] (events queued for clients, or their bytes), plus what
-/// this exporter adds to it (the bytes of acknowledgements).
+/// A count of the server's [`Traffic`], read when scraped.
 #[derive(Debug, Clone)]
 pub(crate) struct TrafficCounter {
     traffic: Traffic,
     part: Part,
-    own: ShardedCounter,
 }
 
 impl TrafficCounter {
     pub(crate) fn new(traffic: Traffic, part: Part) -> TrafficCounter {
-        TrafficCounter {
-            traffic,
-            part,
-            own: ShardedCounter::default(),
-        }
-    }
-
-    /// Adds `n` of this exporter's own.
-    pub(crate) fn add(&self, n: u64) {
-        self.own.add(n);
+        TrafficCounter { traffic, part }
     }
 
     fn get(&self) -> u64 {
-        let server = match self.part {
-            Part::Events => self.traffic.events_sent(),
-            Part::Bytes => self.traffic.bytes_sent(),
-        };
-        server + self.own.0.get()
+        let traffic = &self.traffic;
+        match self.part {
+            Part::EventsSent => traffic.events_sent(),
+            Part::BytesSent => traffic.bytes_sent() + traffic.ack_bytes_sent(),
+            Part::AcksSent => traffic.acks_sent(),
+            Part::EventsReceived => traffic.events_received(),
+            Part::BytesReceived => traffic.bytes_received(),
+        }
     }
 }
 

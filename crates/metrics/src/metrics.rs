@@ -12,8 +12,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use roomcast::adapter::{BroadcastOptions, BroadcastPacket, RoomEvent};
 use roomcast::{
-    Args, CloseReason, DisconnectReason, Namespace, Observer, Server, Sid, Socket, Traffic,
-    TransportKind,
+    CloseReason, DisconnectReason, Namespace, Observer, Server, Sid, Socket, Traffic, TransportKind,
 };
 
 use crate::counter::{Part, ShardedCounter, TrafficCounter};
@@ -39,12 +38,12 @@ pub struct Metrics {
     http_errors: Family<Label, Counter>,
     sockets: Family<Label, Gauge>,
     rooms: Family<Label, Gauge>,
-    events_received: ShardedCounter,
+    events_received: TrafficCounter,
     events_sent: TrafficCounter,
-    bytes_received: ShardedCounter,
+    bytes_received: TrafficCounter,
     bytes_sent: TrafficCounter,
     broadcasts: ShardedCounter,
-    acks_sent: ShardedCounter,
+    acks_sent: TrafficCounter,
     volatile_dropped: Counter,
     queue_overflows: Counter,
     ack_timeouts: Counter,
@@ -75,12 +74,12 @@ impl Metrics {
             http_errors: Family::default(),
             sockets: Family::default(),
             rooms: Family::default(),
-            events_received: ShardedCounter::default(),
-            events_sent: TrafficCounter::new(traffic.clone(), Part::Events),
-            bytes_received: ShardedCounter::default(),
-            bytes_sent: TrafficCounter::new(traffic, Part::Bytes),
+            events_received: TrafficCounter::new(traffic.clone(), Part::EventsReceived),
+            events_sent: TrafficCounter::new(traffic.clone(), Part::EventsSent),
+            bytes_received: TrafficCounter::new(traffic.clone(), Part::BytesReceived),
+            bytes_sent: TrafficCounter::new(traffic.clone(), Part::BytesSent),
             broadcasts: ShardedCounter::default(),
-            acks_sent: ShardedCounter::default(),
+            acks_sent: TrafficCounter::new(traffic, Part::AcksSent),
             volatile_dropped: Counter::default(),
             queue_overflows: Counter::default(),
             ack_timeouts: Counter::default(),
@@ -278,10 +277,6 @@ impl Observer for Metrics {
             .inc();
     }
 
-    fn message_received(&self, bytes: usize) {
-        self.bytes_received.add(bytes as u64);
-    }
-
     fn socket_connected(&self, socket: &Socket) {
         let nsp = self.namespaces.of(socket.ns());
         self.sockets.get_or_create(&label("namespace", nsp)).inc();
@@ -290,15 +285,6 @@ impl Observer for Metrics {
     fn socket_disconnected(&self, socket: &Socket, _reason: DisconnectReason) {
         let nsp = self.namespaces.of(socket.ns());
         self.sockets.get_or_create(&label("namespace", nsp)).dec();
-    }
-
-    fn event_received(&self, _socket: &Socket, _event: &str, _args: &Args) {
-        self.events_received.inc();
-    }
-
-    fn ack_sent(&self, bytes: usize) {
-        self.acks_sent.inc();
-        self.bytes_sent.add(bytes as u64);
     }
 
     fn broadcast(&self, _nsp: &str, _packet: &BroadcastPacket, _opts: &BroadcastOptions) {

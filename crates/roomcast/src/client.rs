@@ -228,13 +228,13 @@ async fn restore(nsp: &Namespace, auth: &Value) -> Option<(Identity, RestoredSes
 
 impl EngineConnection for Client {
     fn on_message(&self, message: Message) {
-        let observers = self.registry.observers();
-        if observers.any() {
+        let watching = self.registry.observers().watching();
+        if watching.any() {
             let bytes = match &message {
                 Message::Text(text) => text.len(),
                 Message::Binary(bytes) => bytes.len(),
             };
-            observers.tell(|observer| observer.message_received(bytes));
+            watching.traffic().message_received(bytes);
         }
         let decoded = {
             let mut decoder = self.connection.decoder().lock();

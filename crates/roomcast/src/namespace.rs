@@ -7,12 +7,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use parking_lot::RwLock;
-use roomcast_engineio::{IdHasher, Sid};
+use roomcast_engineio::{Frame, IdHasher, Sid};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::OnceCell;
@@ -26,7 +25,7 @@ use crate::extensions::Extensions;
 use crate::handler::{erase, spawn_inline, BoxFuture, ErasedHandler, FromContext, Handler};
 use crate::packet::EncodeError;
 use crate::payload::{to_arg_values, Args, ArgsError};
-use crate::report::Reports;
+use crate::report::{Reports, Watching};
 use crate::rooms::Room;
 use crate::scope::Scope;
 use crate::socket::{Socket, SocketReports};
@@ -78,8 +77,8 @@ struct NamespaceInner {
     extensions: Arc<Extensions>,
     /// What its sockets tell the server's observers.
     observers: Arc<dyn SocketReports>,
-    /// Whether the server has any observer.
-    observed: Arc<AtomicBool>,
+    /// Whether the server has observers, and what it counts meanwhile.
+    watching: Arc<Watching>,
     sockets: RwLock<HashMap<Sid, Socket, IdHasher>>,
     middleware: RwLock<Vec<Middleware>>,
     connect_handlers: RwLock<Vec<ConnectHandler>>,
@@ -102,14 +101,14 @@ impl Namespace {
         extensions: Arc<Extensions>,
         reports: Arc<dyn Reports>,
         observers: Arc<dyn SocketReports>,
-        observed: Arc<AtomicBool>,
+        watching: Arc<Watching>,
     ) -> Namespace {
         Namespace {
             inner: Arc::new(NamespaceInner {
                 scope: Arc::new(Scope::new(name, adapter, recovery, reports)),
                 extensions,
                 observers,
-                observed,
+                watching,
                 sockets: RwLock::new(HashMap::default()),
                 middleware: RwLock::new(Vec::new()),
                 connect_handlers: RwLock::new(Vec::new()),
@@ -154,9 +153,38 @@ impl Namespace {
     #[inline]
     pub(crate) fn observers(&self) -> Option<&dyn SocketReports> {
         self.inner
-            .observed
-            .load(Ordering::Relaxed)
+            .watching
+            .any()
             .then(|| self.inner.observers.as_ref())
+    }
+
+    /// An event was queued for `socket`: counted, and told to the observers that want each
+    /// event. One relaxed load when the server has no observer.
+    #[inline]
+    pub(crate) fn event_sent(&self, socket: &Socket, frames: &[Frame]) {
+        let watching = &self.inner.watching;
+        if !watching.any() {
+            return;
+        }
+        watching
+            .traffic()
+            .event_sent(frames.iter().map(Frame::message_len).sum());
+        if watching.each_event() {
+            self.inner.observers.event_sent(socket, frames);
+        }
+    }
+
+    /// An event came from `socket`: counted, and told to the observers that want each event.
+    #[inline]
+    pub(crate) fn event_received(&self, socket: &Socket, event: &str, args: &Args) {
+        let watching = &self.inner.watching;
+        if !watching.any() {
+            return;
+        }
+        watching.traffic().event_received();
+        if watching.each_event() {
+            self.inner.observers.event_received(socket, event, args);
+        }
     }
 
     /// What the server's observers hear from acknowledgements and operators.

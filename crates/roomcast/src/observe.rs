@@ -3,7 +3,6 @@
 //! exporter, the Admin UI. With no observer, each place that would tell one costs a load and a
 //! branch.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,28 +13,27 @@ use roomcast_engineio::{CloseReason, Frame, Sid, TransportKind};
 use crate::adapter::{BroadcastOptions, BroadcastPacket};
 use crate::disconnect::DisconnectReason;
 use crate::payload::Args;
-use crate::report::Reports;
+use crate::report::{Reports, Watching};
 use crate::socket::{Socket, SocketReports};
-use crate::tally::Traffic;
 
 /// Told what happens in a server. Every method does nothing by default; each runs on the task
 /// where the thing happened, so it must be quick and must not block.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
-/// use roomcast::{Args, Observer, Server, Socket};
+/// use roomcast::{Observer, Server, Socket};
 ///
 /// #[derive(Default)]
-/// struct EventCount(AtomicU64);
+/// struct Arrivals(AtomicU64);
 ///
-/// impl Observer for EventCount {
-///     fn event_received(&self, _: &Socket, _: &str, _: &Args) {
+/// impl Observer for Arrivals {
+///     fn socket_connected(&self, _: &Socket) {
 ///         self.0.fetch_add(1, Ordering::Relaxed);
 ///     }
 /// }
 ///
 /// let io = Server::new();
-/// io.observe(std::sync::Arc::new(EventCount::default()));
+/// io.observe(std::sync::Arc::new(Arrivals::default()));
 /// ```
 #[allow(unused_variables)]
 pub trait Observer: Send + Sync + 'static {
@@ -49,15 +47,15 @@ pub trait Observer: Send + Sync + 'static {
     /// unknown session id, 2 bad handshake method, 3 bad request, 4 forbidden, 5 unsupported
     /// protocol version).
     fn request_refused(&self, code: u8) {}
-    /// A message of `bytes` bytes arrived on a connection.
-    fn message_received(&self, bytes: usize) {}
     /// A socket joined its namespace.
     fn socket_connected(&self, socket: &Socket) {}
     /// A socket left its namespace (it has left its rooms already).
     fn socket_disconnected(&self, socket: &Socket, reason: DisconnectReason) {}
     /// A socket's `data` was replaced.
     fn data_changed(&self, socket: &Socket) {}
-    /// An event from a client, before its handler runs.
+    /// An event from a client, before its handler runs. Called only when an observer [wants
+    /// each event](Observer::wants_each_event); the counts are in
+    /// [`Server::traffic`](crate::Server::traffic) either way.
     fn event_received(&self, socket: &Socket, event: &str, args: &Args) {}
     /// An event was queued for a socket (`frames`: the text message and its attachments),
     /// whether a broadcast delivered it or the socket's own `emit`. Called only when an
@@ -65,8 +63,6 @@ pub trait Observer: Send + Sync + 'static {
     /// sockets calls it thousands of times. The counts are in
     /// [`Server::traffic`](crate::Server::traffic) either way.
     fn event_sent(&self, socket: &Socket, frames: &[Frame]) {}
-    /// An acknowledgement of `bytes` bytes was queued for a client.
-    fn ack_sent(&self, bytes: usize) {}
     /// A broadcast left this process (once, whatever the number of recipients).
     fn broadcast(&self, nsp: &str, packet: &BroadcastPacket, opts: &BroadcastOptions) {}
     /// A volatile event was dropped: its socket could not take it right away.
@@ -79,8 +75,9 @@ pub trait Observer: Send + Sync + 'static {
     /// ended after `elapsed`, `complete` unless it timed out.
     fn adapter_request(&self, nsp: &str, request: &'static str, elapsed: Duration, complete: bool) {
     }
-    /// Whether [`Observer::event_sent`] is to be called for every event queued for every
-    /// socket (asked once, when the observer is added).
+    /// Whether [`Observer::event_received`] and [`Observer::event_sent`] are to be called for
+    /// every event, received or queued for each socket (asked once, when the observer is
+    /// added).
     fn wants_each_event(&self) -> bool {
         false
     }
@@ -90,13 +87,9 @@ pub trait Observer: Send + Sync + 'static {
 /// is added.
 #[derive(Default)]
 pub(crate) struct Observers {
-    /// Whether there is any, shared with each namespace (its sockets read it on every event).
-    any: Arc<AtomicBool>,
-    /// Whether one wants `event_sent` for each event.
-    each_event: AtomicBool,
+    /// Whether there are any, and what is counted meanwhile; shared with each namespace.
+    watching: Arc<Watching>,
     list: ArcSwap<Vec<Arc<dyn Observer>>>,
-    /// The events queued for clients, counted while anyone observes.
-    traffic: Traffic,
     /// Serializes additions (reads never take it).
     adding: Mutex<()>,
 }
@@ -106,28 +99,21 @@ impl Observers {
     pub(crate) fn add(&self, observer: Arc<dyn Observer>) {
         let _adding = self.adding.lock();
         let mut grown: Vec<Arc<dyn Observer>> = self.list.load().iter().cloned().collect();
-        if observer.wants_each_event() {
-            self.each_event.store(true, Ordering::Release);
-        }
+        let each_event = observer.wants_each_event();
         grown.push(observer);
         self.list.store(Arc::new(grown));
-        self.any.store(true, Ordering::Release);
+        self.watching.add(each_event);
     }
 
     /// Whether any observer is registered (the fast path: nothing to tell).
     #[inline]
     pub(crate) fn any(&self) -> bool {
-        self.any.load(Ordering::Acquire)
+        self.watching.any()
     }
 
-    /// The flag telling whether there is any observer.
-    pub(crate) fn flag(&self) -> Arc<AtomicBool> {
-        self.any.clone()
-    }
-
-    /// The events queued for clients.
-    pub(crate) fn traffic(&self) -> &Traffic {
-        &self.traffic
+    /// Whether there are any, and what is counted meanwhile.
+    pub(crate) fn watching(&self) -> &Arc<Watching> {
+        &self.watching
     }
 
     /// Tells every observer.
@@ -156,7 +142,9 @@ impl Reports for Observers {
     }
 
     fn ack_sent(&self, bytes: usize) {
-        self.tell(|observer| observer.ack_sent(bytes));
+        if self.any() {
+            self.watching.traffic().ack_sent(bytes);
+        }
     }
 
     fn adapter_request(&self, nsp: &str, request: &'static str, elapsed: Duration, complete: bool) {
@@ -178,11 +166,7 @@ impl SocketReports for Observers {
     }
 
     fn event_sent(&self, socket: &Socket, frames: &[Frame]) {
-        let bytes = frames.iter().map(Frame::message_len).sum::<usize>();
-        self.traffic.add(1, bytes as u64);
-        if self.each_event.load(Ordering::Acquire) {
-            self.tell(|observer| observer.event_sent(socket, frames));
-        }
+        self.tell(|observer| observer.event_sent(socket, frames));
     }
 
     fn volatile_dropped(&self, socket: &Socket) {

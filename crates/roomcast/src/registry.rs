@@ -118,7 +118,7 @@ impl Registry {
             self.extensions.clone(),
             self.observers.clone(),
             self.observers.clone(),
-            self.observers.flag(),
+            self.observers.watching().clone(),
         );
         if let Some(parent) = parent {
             nsp.copy_handlers_from(

@@ -137,10 +137,10 @@ impl Server {
         self.registry.observers().add(observer);
     }
 
-    /// The events queued for clients and their bytes, counted while the server has an observer
-    /// (see [`Traffic`](crate::Traffic)).
+    /// What the server has sent and received, counted while it has an observer (see
+    /// [`Traffic`](crate::Traffic)).
     pub fn traffic(&self) -> crate::Traffic {
-        self.registry.observers().traffic().clone()
+        self.registry.observers().watching().traffic().clone()
     }
 
     /// Provides `value` to every handler that takes a [`State<T>`](crate::State) of its type

@@ -290,7 +290,7 @@ impl Socket {
         let packet = self.inner.nsp.packet(event, data, ack_id)?;
         match self.inner.outbox.conn().send_all(packet.frames()) {
             Ok(()) => {
-                observers.event_sent(self, packet.frames());
+                self.inner.nsp.event_sent(self, packet.frames());
                 Ok(())
             }
             Err(error) => {
@@ -498,9 +498,7 @@ impl Socket {
 
     fn run_event(&self, event: Event) {
         let (name, ack_id, args) = event.into_parts();
-        if let Some(observers) = self.inner.nsp.observers() {
-            observers.event_received(self, &name, &args);
-        }
+        self.inner.nsp.event_received(self, &name, &args);
         let (middleware, any, handler) = {
             let handlers = self.inner.handlers.read();
             (
@@ -707,19 +705,15 @@ impl LocalSocket for Socket {
         let conn = self.inner.outbox.conn();
         let observers = self.inner.nsp.observers();
         if volatile {
-            match (conn.send_volatile(frames), observers) {
-                (true, Some(observers)) => observers.event_sent(self, frames),
-                (false, Some(observers)) => observers.volatile_dropped(self),
-                (_, None) => {}
+            if conn.send_volatile(frames) {
+                self.inner.nsp.event_sent(self, frames);
+            } else if let Some(observers) = observers {
+                observers.volatile_dropped(self);
             }
             return;
         }
         match conn.send_all(frames) {
-            Ok(()) => {
-                if let Some(observers) = observers {
-                    observers.event_sent(self, frames);
-                }
-            }
+            Ok(()) => self.inner.nsp.event_sent(self, frames),
             Err(error) => {
                 if let (SendError::QueueFull, Some(observers)) = (&error, observers) {
                     observers.queue_overflow();

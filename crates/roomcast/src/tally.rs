@@ -1,13 +1,11 @@
 //! Counters for the hot path, each thread adding to its own part, summed when read — no lock,
 //! and no cache line bounced between the threads of the runtime: a [`Tally`] for an observer's
 //! counts (slots on their own cache lines), [`Traffic`] for what the server queues for its
-//! clients (a lane per thread, written without locked instructions).
+//! clients and receives from them.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-
-use parking_lot::Mutex;
 
 /// How many slots: threads beyond that share them (still atomically).
 const SLOTS: usize = 16;
@@ -69,36 +67,42 @@ impl Tally {
     }
 }
 
-/// A thread's counts of one [`Traffic`]: written by that thread alone (a load and a store, no
-/// locked instruction), read by anyone.
-#[derive(Debug, Default)]
-struct Lane {
-    events: AtomicU64,
-    bytes: AtomicU64,
+/// What a [`Traffic`] counts, by index in a lane.
+#[derive(Debug, Clone, Copy)]
+enum Count {
+    EventsSent,
+    BytesSent,
+    AcksSent,
+    AckBytesSent,
+    MessagesReceived,
+    BytesReceived,
+    EventsReceived,
 }
+
+const COUNTS: usize = 7;
+
+/// A slot of [`Traffic`]: its counts on one cache line.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Lane([AtomicU64; COUNTS]);
 
 impl Lane {
     #[inline]
-    fn add(&self, events: u64, bytes: u64) {
-        // One writer: this lane's thread. Readers see each value whole.
-        let (e, b) = (&self.events, &self.bytes);
-        e.store(e.load(Ordering::Relaxed) + events, Ordering::Relaxed);
-        b.store(b.load(Ordering::Relaxed) + bytes, Ordering::Relaxed);
+    fn add(&self, count: Count, n: u64) {
+        if let Some(cell) = self.0.get(count as usize) {
+            cell.fetch_add(n, Ordering::Relaxed);
+        }
     }
 }
 
-thread_local! {
-    /// This thread's lane of each `Traffic`, by its id.
-    static LANES: RefCell<Vec<Option<Arc<Lane>>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The events a server has queued for its clients and their bytes (each recipient of a
-/// broadcast counts, acknowledgements do not), counted while the server has an observer —
-/// installing roomcast-metrics or the Admin UI adds one. Read it with
+/// What a server has sent and received, counted while the server has an observer — installing
+/// roomcast-metrics or the Admin UI adds one: events queued for clients (each recipient of a
+/// broadcast counts), acknowledgements, messages and events received, and their bytes (each
+/// message without its Engine.IO packet type, binary attachments whole). Read it with
 /// [`Server::traffic`](crate::Server::traffic); clones share it.
 ///
-/// Counting costs a thread-local lookup and two plain stores: each thread counts in a lane of
-/// its own, and reading sums the lanes.
+/// Counting costs a thread-local read and an uncontended atomic add: each thread counts in a
+/// slot of its own (on its own cache line), and reading sums the slots.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -111,64 +115,88 @@ thread_local! {
 /// io.observe(Arc::new(Watching));
 /// assert_eq!(io.traffic().events_sent(), 0);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Default, Clone)]
 pub struct Traffic {
-    inner: Arc<TrafficInner>,
-}
-
-#[derive(Debug)]
-struct TrafficInner {
-    /// Its index in each thread's `LANES`.
-    id: usize,
-    /// Every thread's lane, for reading.
-    lanes: Mutex<Vec<Arc<Lane>>>,
-}
-
-impl Default for Traffic {
-    fn default() -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        Traffic {
-            inner: Arc::new(TrafficInner {
-                id: NEXT.fetch_add(1, Ordering::Relaxed),
-                lanes: Mutex::new(Vec::new()),
-            }),
-        }
-    }
+    lanes: Arc<[Lane; SLOTS]>,
 }
 
 impl Traffic {
-    /// Counts `events` events of `bytes` bytes in all.
+    /// Adds to two counts on this thread's slot.
     #[inline]
-    pub(crate) fn add(&self, events: u64, bytes: u64) {
-        LANES.with(|lanes| {
-            let mut lanes = lanes.borrow_mut();
-            let id = self.inner.id;
-            if let Some(Some(lane)) = lanes.get(id) {
-                lane.add(events, bytes);
-                return;
-            }
-            let lane = Arc::new(Lane::default());
-            lane.add(events, bytes);
-            self.inner.lanes.lock().push(lane.clone());
-            if lanes.len() <= id {
-                lanes.resize(id + 1, None);
-            }
-            lanes[id] = Some(lane);
-        });
+    fn count(&self, first: (Count, u64), second: (Count, u64)) {
+        if let Some(lane) = self.lanes.get(slot()) {
+            lane.add(first.0, first.1);
+            lane.add(second.0, second.1);
+        }
     }
 
-    fn sum(&self, count: impl Fn(&Lane) -> u64) -> u64 {
-        self.inner.lanes.lock().iter().map(|lane| count(lane)).sum()
+    /// An event of `bytes` bytes was queued for a client.
+    #[inline]
+    pub(crate) fn event_sent(&self, bytes: usize) {
+        self.count((Count::EventsSent, 1), (Count::BytesSent, bytes as u64));
+    }
+
+    /// An acknowledgement of `bytes` bytes was queued for a client.
+    pub(crate) fn ack_sent(&self, bytes: usize) {
+        self.count((Count::AcksSent, 1), (Count::AckBytesSent, bytes as u64));
+    }
+
+    /// A message of `bytes` bytes arrived.
+    pub(crate) fn message_received(&self, bytes: usize) {
+        self.count(
+            (Count::MessagesReceived, 1),
+            (Count::BytesReceived, bytes as u64),
+        );
+    }
+
+    /// An event arrived.
+    pub(crate) fn event_received(&self) {
+        if let Some(lane) = self.lanes.get(slot()) {
+            lane.add(Count::EventsReceived, 1);
+        }
+    }
+
+    fn sum(&self, count: Count) -> u64 {
+        self.lanes
+            .iter()
+            .filter_map(|lane| lane.0.get(count as usize))
+            .map(|cell| cell.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Events queued for clients.
     pub fn events_sent(&self) -> u64 {
-        self.sum(|lane| lane.events.load(Ordering::Relaxed))
+        self.sum(Count::EventsSent)
     }
 
-    /// Their bytes (each message without its Engine.IO packet type, binary attachments whole).
+    /// The bytes of those events.
     pub fn bytes_sent(&self) -> u64 {
-        self.sum(|lane| lane.bytes.load(Ordering::Relaxed))
+        self.sum(Count::BytesSent)
+    }
+
+    /// Acknowledgements queued for clients.
+    pub fn acks_sent(&self) -> u64 {
+        self.sum(Count::AcksSent)
+    }
+
+    /// The bytes of those acknowledgements.
+    pub fn ack_bytes_sent(&self) -> u64 {
+        self.sum(Count::AckBytesSent)
+    }
+
+    /// Messages received (Socket.IO packets and binary attachments).
+    pub fn messages_received(&self) -> u64 {
+        self.sum(Count::MessagesReceived)
+    }
+
+    /// The bytes of those messages.
+    pub fn bytes_received(&self) -> u64 {
+        self.sum(Count::BytesReceived)
+    }
+
+    /// Events received from clients.
+    pub fn events_received(&self) -> u64 {
+        self.sum(Count::EventsReceived)
     }
 }
 
@@ -204,7 +232,7 @@ mod tests {
                 let traffic = traffic.clone();
                 std::thread::spawn(move || {
                     for _ in 0..1000 {
-                        traffic.add(1, 10);
+                        traffic.event_sent(10);
                     }
                 })
             })
@@ -212,11 +240,13 @@ mod tests {
         for thread in threads {
             thread.join().unwrap();
         }
-        other.add(5, 5);
+        other.event_sent(5);
+        other.message_received(7);
         assert_eq!(
             (traffic.events_sent(), traffic.bytes_sent()),
             (4000, 40_000)
         );
-        assert_eq!((other.events_sent(), other.bytes_sent()), (5, 5));
+        assert_eq!((other.events_sent(), other.bytes_sent()), (1, 5));
+        assert_eq!((other.messages_received(), other.bytes_received()), (1, 7));
     }
 }
