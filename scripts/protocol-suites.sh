@@ -2,33 +2,32 @@
 # Runs the official Engine.IO v4 and Socket.IO v5 protocol test suites against a server on
 # http://localhost:3000 (the suites hard-code that address).
 #
-# The suites are not part of this repository. They live in the socket.io repository
-# (socketio/socket.io), in the folders docs/engine.io-protocol/v4-test-suite and
-# docs/socket.io-protocol/v5-test-suite, each with its own package.json. Copy the two folders to
-# $PROTOCOL_SUITES_DIR/engine.io-v4 and $PROTOCOL_SUITES_DIR/socket.io-v5, then in each run
-# `npm install && npm install --no-save ws@8.16.0`.
-#
-# Why ws 8.16.0 (within the suites' range ^8.5.0): the suites wait for each WebSocket message with
-# a new listener, which assumes one message per event-loop task, as browsers dispatch them. ws
-# 8.14 to 8.16 do the same; older and newer ws dispatch every message of one TCP read in the same
-# task, so a message arriving right behind another (CONNECT then "auth") is missed at random.
+# The suites are the revision copied, unchanged, in ../shared/protocol-suites beside this
+# repository (its README names the socket.io commit): each is copied to
+# target/protocol-suites/<suite> and installed there from its own lockfile (`npm ci`, again only
+# when the lockfile changes); no test is skipped or edited.
 #
 # Usage:
 #   scripts/protocol-suites.sh                   # against a server already listening on port 3000
 #   scripts/protocol-suites.sh -- CMD [ARG...]   # starts CMD with PROTOCOL_SUITE=1 PORT=3000, waits
 #                                                # for "listening on 3000", runs the suites, stops it
-#   e.g. scripts/protocol-suites.sh -- node bench/peers/node/probe.js
+#   e.g. scripts/protocol-suites.sh -- target/release/roomcast-probe
+#        RUNS=5 scripts/protocol-suites.sh -- node bench/peers/node/probe.js
 #
 # Environment:
-#   PROTOCOL_SUITES_DIR   where the suites are (default /work/protocol-suites)
+#   PROTOCOL_SUITES_SRC   where the suites are (default ../shared/protocol-suites beside the repository)
 #   SUITES                which suites to run (default "engine.io-v4 socket.io-v5")
+#   RUNS                  how many times in a row to run each suite (default 1)
 #   SERVER_START_TIMEOUT  seconds to wait for CMD to listen (default 60)
 #
-# Prints each suite's pass/fail counts; exits non-zero if any suite failed.
+# Prints each run's pass/fail counts; exits non-zero if any run failed.
 set -euo pipefail
 
-suites_dir=${PROTOCOL_SUITES_DIR:-/work/protocol-suites}
+root=$(cd "$(dirname "$0")/.." && pwd)
+source_dir=${PROTOCOL_SUITES_SRC:-$root/../shared/protocol-suites}
+suites_dir=$root/target/protocol-suites
 read -ra suites <<<"${SUITES:-engine.io-v4 socket.io-v5}"
+runs=${RUNS:-1}
 work=$(mktemp -d)
 server_pid=
 
@@ -65,12 +64,18 @@ count() {
 }
 
 for suite in "${suites[@]}"; do
-  if [[ ! -f $suites_dir/$suite/test-suite.js || ! -d $suites_dir/$suite/node_modules ]]; then
-    echo "protocol-suites: $suites_dir/$suite is missing or not installed (see $0)" >&2
+  if [[ ! -f $source_dir/$suite/test-suite.js || ! -f $source_dir/$suite/package-lock.json ]]; then
+    echo "protocol-suites: no $suite suite in $source_dir (set PROTOCOL_SUITES_SRC)" >&2
     exit 2
   fi
-  ws=$(node -p "require('$suites_dir/$suite/node_modules/ws/package.json').version")
-  [[ $ws == 8.1[4-6].* ]] || echo "protocol-suites: warning: $suite uses ws $ws, see $0" >&2
+  copy=$suites_dir/$suite
+  mkdir -p "$copy"
+  cp "$source_dir/$suite"/*.js "$source_dir/$suite"/package*.json "$copy/"
+  if ! cmp -s "$copy/package-lock.json" "$copy/node_modules/.installed-from" 2>/dev/null; then
+    echo "=== npm ci ($suite)"
+    (cd "$copy" && npm ci --no-audit --no-fund >/dev/null)
+    cp "$copy/package-lock.json" "$copy/node_modules/.installed-from"
+  fi
 done
 
 if [[ ${1:-} == -- ]]; then
@@ -85,12 +90,15 @@ fi
 failed=0
 summary=()
 for suite in "${suites[@]}"; do
-  echo "=== $suite"
-  status=0
-  (cd "$suites_dir/$suite" && timeout 300 ./node_modules/.bin/mocha --exit test-suite.js) 2>&1 |
-    tee "$work/$suite.out" || status=$?
-  summary+=("$suite: $(count passing "$work/$suite.out") passing, $(count failing "$work/$suite.out") failing")
-  ((status == 0)) || failed=1
+  for run in $(seq "$runs"); do
+    echo "=== $suite, run $run of $runs"
+    status=0
+    out=$work/$suite.$run.out
+    (cd "$suites_dir/$suite" && timeout 300 ./node_modules/.bin/mocha --exit test-suite.js) 2>&1 |
+      tee "$out" || status=$?
+    summary+=("$suite run $run: $(count passing "$out") passing, $(count failing "$out") failing")
+    ((status == 0)) || failed=1
+  done
 done
 
 if ((failed)) && [[ -n $server_pid ]]; then
