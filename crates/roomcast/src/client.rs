@@ -19,17 +19,31 @@ use crate::registry::Registry;
 use crate::socket::{Identity, Socket};
 use crate::value::Value;
 
+/// The `connect_error` message beyond [`ServerOptions::max_namespaces_per_connection`]
+/// (crate::ServerOptions::max_namespaces_per_connection).
+const TOO_MANY_NAMESPACES: &str = "too many namespaces on this connection";
+
 /// The Engine.IO handler of a [`Server`](crate::Server): it turns each Engine.IO session into a
 /// Socket.IO connection. It appears in the types of [`Server::engine`](crate::Server::engine)
 /// and [`Server::layer`](crate::Server::layer).
 pub struct ServerHandler {
     registry: Arc<Registry>,
     timeouts: ConnectTimeouts,
+    /// How many namespaces one connection may be in at once.
+    max_namespaces: usize,
 }
 
 impl ServerHandler {
-    pub(crate) fn new(registry: Arc<Registry>, timeouts: ConnectTimeouts) -> ServerHandler {
-        ServerHandler { registry, timeouts }
+    pub(crate) fn new(
+        registry: Arc<Registry>,
+        timeouts: ConnectTimeouts,
+        max_namespaces: usize,
+    ) -> ServerHandler {
+        ServerHandler {
+            registry,
+            timeouts,
+            max_namespaces,
+        }
     }
 }
 
@@ -41,7 +55,7 @@ impl roomcast_engineio::Handler for ServerHandler {
         self.registry
             .observers()
             .tell(|observer| observer.connection_opened(id, transport));
-        let connection = Arc::new(Connection::new(conn));
+        let connection = Arc::new(Connection::new(conn, self.max_namespaces));
         self.timeouts.watch(&connection);
         Client {
             registry: self.registry.clone(),
@@ -111,7 +125,11 @@ impl Client {
                 return;
             }
         };
-        self.connection.begin(&nsp);
+        if !self.connection.begin(&nsp) {
+            tracing::warn!(sid = %self.conn().id(), nsp, "too many namespaces on one connection, CONNECT refused");
+            // Not `refuse`: the namespace's slot, if any, is another attempt's.
+            return self.send_connect_error(&nsp, TOO_MANY_NAMESPACES, None);
+        }
         let client = self.clone();
         spawn_inline(Box::pin(
             async move { client.join_namespace(nsp, auth).await },
@@ -121,6 +139,11 @@ impl Client {
     fn refuse(&self, nsp: &str, message: &str, data: Option<&serde_json::Value>) {
         self.connection.forget(nsp);
         tracing::debug!(sid = %self.conn().id(), nsp, message, "connection to namespace refused");
+        self.send_connect_error(nsp, message, data);
+    }
+
+    /// Tells the client its CONNECT to `nsp` is refused.
+    fn send_connect_error(&self, nsp: &str, message: &str, data: Option<&serde_json::Value>) {
         let sent = encode_connect_error(nsp, message, data)
             .map_err(Into::into)
             .and_then(|encoded| self.outbox(nsp).send(encoded));

@@ -22,6 +22,8 @@ pub(crate) struct Connection<S> {
     slots: Mutex<HashMap<String, Slot<S>>>,
     /// Whether any namespace was ever joined (the connect timeout only applies before).
     joined: AtomicBool,
+    /// How many namespaces it may be in (or connecting to) at once.
+    max_namespaces: usize,
 }
 
 /// Where a namespace of a connection stands.
@@ -33,12 +35,13 @@ pub(crate) enum Slot<S> {
 }
 
 impl<S: Clone> Connection<S> {
-    pub(crate) fn new(conn: EngineSocket) -> Connection<S> {
+    pub(crate) fn new(conn: EngineSocket, max_namespaces: usize) -> Connection<S> {
         Connection {
             conn,
             decoder: Mutex::new(Decoder::new()),
             slots: Mutex::new(HashMap::new()),
             joined: AtomicBool::new(false),
+            max_namespaces,
         }
     }
 
@@ -60,9 +63,15 @@ impl<S: Clone> Connection<S> {
         })
     }
 
-    /// A CONNECT for the namespace arrived: it is connecting.
-    pub(crate) fn begin(&self, nsp: &str) {
-        self.slots.lock().insert(nsp.to_owned(), Slot::Connecting);
+    /// A CONNECT for the namespace arrived: it is connecting — unless the connection is in as
+    /// many namespaces as it may be (`false`).
+    pub(crate) fn begin(&self, nsp: &str) -> bool {
+        let mut slots = self.slots.lock();
+        if slots.len() >= self.max_namespaces {
+            return false;
+        }
+        slots.insert(nsp.to_owned(), Slot::Connecting);
+        true
     }
 
     /// The namespace's socket is accepted; `false` (and nothing recorded) when the connection

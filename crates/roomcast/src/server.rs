@@ -48,6 +48,11 @@ pub struct ServerOptions {
     /// in-memory adapter it works within one process; across processes it needs an adapter
     /// that keeps sessions and offsets in the shared store (`roomcast-redis`'s streams adapter).
     pub connection_state_recovery: Option<RecoveryOptions>,
+    /// How many namespaces one connection may have sockets in (or be connecting to) at once
+    /// (default 100); a CONNECT beyond gets `connect_error` "too many namespaces on this
+    /// connection", and the connection's other sockets go on. Node has no such bound: a
+    /// client could otherwise make a server hold a socket per dynamic namespace it names.
+    pub max_namespaces_per_connection: usize,
 }
 
 impl Default for ServerOptions {
@@ -59,6 +64,7 @@ impl Default for ServerOptions {
             connect_timeout: Duration::from_secs(45),
             adapter: Arc::new(|_| Arc::new(MemoryAdapter::new())),
             connection_state_recovery: None,
+            max_namespaces_per_connection: 100,
         }
     }
 }
@@ -69,6 +75,10 @@ impl fmt::Debug for ServerOptions {
             .field("engine", &self.engine)
             .field("connect_timeout", &self.connect_timeout)
             .field("connection_state_recovery", &self.connection_state_recovery)
+            .field(
+                "max_namespaces_per_connection",
+                &self.max_namespaces_per_connection,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -118,6 +128,7 @@ impl Server {
         let handler = ServerHandler::new(
             registry.clone(),
             ConnectTimeouts::new(options.connect_timeout),
+            options.max_namespaces_per_connection,
         );
         let engine = Engine::new(handler, options.engine);
         registry.extensions().insert(WeakServer {

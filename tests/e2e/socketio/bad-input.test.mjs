@@ -9,8 +9,8 @@
 // (`WebSocket.doClose` in packages/engine.io/lib/transports/websocket.ts).
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startServer } from '../lib/server.mjs';
-import { RawClient, TRANSPORTS, closeAll, connect, emitWithAck } from './helpers.mjs';
+import { TARGET, startServer } from '../lib/server.mjs';
+import { RawClient, TRANSPORTS, closeAll, connect, emitWithAck, manager, waitFor } from './helpers.mjs';
 
 let server;
 before(async () => {
@@ -167,3 +167,32 @@ for (const { name, transports } of TRANSPORTS) {
     }
   });
 }
+
+// roomcast bounds how many namespaces one connection may be in (max_namespaces_per_connection,
+// 100 by default); Node has none, so a client could make it hold a socket per dynamic namespace
+// it names.
+describe('one connection asking for more namespaces than allowed', { skip: TARGET === 'node' && 'Node has no such bound' }, () => {
+  it('gets connect_error past 100, and its first 100 sockets go on', async () => {
+    const m = manager(server.url, ['websocket']);
+    const tag = `limit-${process.pid}`;
+    const sockets = [];
+    for (let i = 0; i < 100; i += 1) {
+      const socket = m.socket(`/org-${tag}-${i}`);
+      sockets.push(socket);
+    }
+    await Promise.all(sockets.map((socket) => waitFor(socket, 'hello')));
+    const extra = m.socket(`/org-${tag}-100`);
+    const [error] = await waitFor(extra, 'connect_error');
+    assert.equal(error.message, 'too many namespaces on this connection');
+    assert.equal(await emitWithAck(sockets[0], 'echo', 'still here'), 'still here');
+    assert.equal(await emitWithAck(sockets[99], 'echo', 'me too'), 'me too');
+    // Leaving one makes room for another.
+    sockets[0].disconnect();
+    await emitWithAck(sockets[1], 'echo', 'barrier');
+    const again = m.socket(`/org-${tag}-101`);
+    await waitFor(again, 'hello');
+    // A second connection has its own 100.
+    const other = await connect(server.url, `/org-${tag}-0`, ['websocket']);
+    assert.equal(await emitWithAck(other.socket, 'echo', 'fresh'), 'fresh');
+  });
+});
