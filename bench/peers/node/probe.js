@@ -185,6 +185,7 @@ async function main() {
     pingTimeout: PING_TIMEOUT,
     maxHttpBufferSize: 1e6,
     cors: { origin: "*" },
+    cleanupEmptyChildNamespaces: process.env.CLEANUP_EMPTY_CHILD_NAMESPACES === "1",
     ...(redis && { adapter: redis.adapter }),
     ...(process.env.RECOVERY === "1" && {
       connectionStateRecovery: {

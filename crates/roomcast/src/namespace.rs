@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use parking_lot::RwLock;
@@ -85,7 +85,12 @@ struct NamespaceInner {
     server_events: RwLock<ServerEvents>,
     /// Set once the adapter's `init` has run.
     ready: OnceCell<()>,
+    /// Called when its last socket leaves (a dynamic child, with `cleanup_empty_child_namespaces`).
+    when_empty: OnceLock<EmptyHook>,
 }
+
+/// What to do when a namespace's last socket leaves.
+pub(crate) type EmptyHook = Arc<dyn Fn(&Namespace) + Send + Sync>;
 
 #[derive(Default)]
 struct ServerEvents {
@@ -114,6 +119,7 @@ impl Namespace {
                 connect_handlers: RwLock::new(Vec::new()),
                 server_events: RwLock::new(ServerEvents::default()),
                 ready: OnceCell::new(),
+                when_empty: OnceLock::new(),
             }),
         }
     }
@@ -282,7 +288,23 @@ impl Namespace {
 
     pub(crate) fn remove_socket(&self, id: Sid) {
         self.adapter().remove_socket(id);
-        self.inner.sockets.write().remove(&id);
+        let empty = {
+            let mut sockets = self.inner.sockets.write();
+            sockets.remove(&id).is_some() && sockets.is_empty()
+        };
+        if let (true, Some(hook)) = (empty, self.inner.when_empty.get()) {
+            hook(self);
+        }
+    }
+
+    /// Calls `hook` each time its last socket leaves.
+    pub(crate) fn when_empty(&self, hook: EmptyHook) {
+        let _ = self.inner.when_empty.set(hook);
+    }
+
+    /// Whether `other` is this very namespace.
+    pub(crate) fn same(&self, other: &Namespace) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// The sockets of this namespace connected to this process.

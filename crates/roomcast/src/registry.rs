@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use parking_lot::RwLock;
 use regex::Regex;
@@ -14,7 +14,7 @@ use crate::adapter::{Adapter, RecoveryOptions};
 use crate::error::{ConnectError, Error};
 use crate::extensions::Extensions;
 use crate::handler::{erase, BoxFuture, Handler};
-use crate::namespace::{middleware_of, ConnectHandler, Middleware, Namespace};
+use crate::namespace::{middleware_of, ConnectHandler, EmptyHook, Middleware, Namespace};
 use crate::observe::Observers;
 use crate::socket::Socket;
 use crate::value::Value;
@@ -27,13 +27,15 @@ pub(crate) type NamespaceListener = Arc<dyn Fn(&Namespace) + Send + Sync>;
 
 /// The namespaces of a server.
 pub(crate) struct Registry {
-    namespaces: RwLock<Namespaces>,
+    namespaces: Arc<RwLock<Namespaces>>,
     parents: RwLock<Vec<ParentNamespace>>,
     adapter: AdapterFactory,
     recovery: Option<RecoveryOptions>,
     listeners: RwLock<Vec<NamespaceListener>>,
     extensions: Arc<Extensions>,
     observers: Arc<Observers>,
+    /// Whether a dynamic namespace's child goes when its last socket leaves.
+    cleanup_empty_children: bool,
 }
 
 /// The namespaces, by name and in creation order.
@@ -53,15 +55,20 @@ fn normalize(name: &str) -> String {
 }
 
 impl Registry {
-    pub(crate) fn new(adapter: AdapterFactory, recovery: Option<RecoveryOptions>) -> Registry {
+    pub(crate) fn new(
+        adapter: AdapterFactory,
+        recovery: Option<RecoveryOptions>,
+        cleanup_empty_children: bool,
+    ) -> Registry {
         Registry {
-            namespaces: RwLock::new(Namespaces::default()),
+            namespaces: Arc::new(RwLock::new(Namespaces::default())),
             parents: RwLock::new(Vec::new()),
             adapter,
             recovery,
             listeners: RwLock::new(Vec::new()),
             extensions: Arc::default(),
             observers: Arc::default(),
+            cleanup_empty_children,
         }
     }
 
@@ -126,6 +133,12 @@ impl Registry {
                 &parent.inner.connect_handlers.read(),
             );
             parent.inner.children.write().push(nsp.clone());
+            if self.cleanup_empty_children {
+                nsp.when_empty(remove_when_empty(
+                    Arc::downgrade(&self.namespaces),
+                    Arc::downgrade(&parent.inner),
+                ));
+            }
         }
         namespaces.by_name.insert(name, nsp.clone());
         namespaces.ordered.push(nsp.clone());
@@ -166,6 +179,37 @@ impl Registry {
     pub(crate) fn namespaces(&self) -> Vec<Namespace> {
         self.namespaces.read().ordered.clone()
     }
+}
+
+/// Removes an emptied child namespace from the server and from its parent, and releases its
+/// adapter (Node's `cleanupEmptyChildNamespaces`). A socket that arrived meanwhile keeps it.
+fn remove_when_empty(namespaces: Weak<RwLock<Namespaces>>, parent: Weak<ParentInner>) -> EmptyHook {
+    Arc::new(move |nsp: &Namespace| {
+        let (Some(namespaces), Some(parent)) = (namespaces.upgrade(), parent.upgrade()) else {
+            return;
+        };
+        {
+            let mut namespaces = namespaces.write();
+            if nsp.socket_count() > 0 {
+                return;
+            }
+            let name = nsp.name();
+            if namespaces
+                .by_name
+                .get(name)
+                .is_some_and(|found| found.same(nsp))
+            {
+                namespaces.by_name.remove(name);
+            }
+            namespaces.ordered.retain(|kept| !kept.same(nsp));
+        }
+        parent.children.write().retain(|kept| !kept.same(nsp));
+        tracing::debug!(nsp = nsp.name(), "empty child namespace removed");
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let nsp = nsp.clone();
+            runtime.spawn(async move { nsp.close_adapter().await });
+        }
+    })
 }
 
 type Predicate = Arc<dyn Fn(String, Value) -> BoxFuture<'static, bool> + Send + Sync>;

@@ -53,6 +53,11 @@ pub struct ServerOptions {
     /// connection", and the connection's other sockets go on. Node has no such bound: a
     /// client could otherwise make a server hold a socket per dynamic namespace it names.
     pub max_namespaces_per_connection: usize,
+    /// Whether a namespace created from a dynamic one ([`Server::of_regex`],
+    /// [`Server::of_fn`]) is removed, its adapter closed, when its last socket leaves (Node's
+    /// `cleanupEmptyChildNamespaces`, off by default as there). The next CONNECT to its name
+    /// creates it again.
+    pub cleanup_empty_child_namespaces: bool,
 }
 
 impl Default for ServerOptions {
@@ -65,6 +70,7 @@ impl Default for ServerOptions {
             adapter: Arc::new(|_| Arc::new(MemoryAdapter::new())),
             connection_state_recovery: None,
             max_namespaces_per_connection: 100,
+            cleanup_empty_child_namespaces: false,
         }
     }
 }
@@ -78,6 +84,10 @@ impl fmt::Debug for ServerOptions {
             .field(
                 "max_namespaces_per_connection",
                 &self.max_namespaces_per_connection,
+            )
+            .field(
+                "cleanup_empty_child_namespaces",
+                &self.cleanup_empty_child_namespaces,
             )
             .finish_non_exhaustive()
     }
@@ -123,6 +133,7 @@ impl Server {
         let registry = Arc::new(Registry::new(
             options.adapter,
             options.connection_state_recovery,
+            options.cleanup_empty_child_namespaces,
         ));
         let root = registry.of("/");
         let handler = ServerHandler::new(

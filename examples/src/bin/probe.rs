@@ -12,7 +12,8 @@
 //! `METRICS=1` counts with roomcast-metrics and serves them at `/metrics`; `ADMIN_UI=1` serves
 //! the Admin UI's protocol on `/admin-ui` (development mode unless `ADMIN_UI_MODE=production`,
 //! `ADMIN_UI_READONLY=1`, user `admin` with password `ADMIN_UI_PASSWORD` when set, else no auth,
-//! server id `ADMIN_UI_SERVER_ID`, default the host name).
+//! server id `ADMIN_UI_SERVER_ID`, default the host name); `CLEANUP_EMPTY_CHILD_NAMESPACES=1`
+//! removes a dynamic namespace's child when its last socket leaves.
 
 use std::future::Future;
 use std::time::Duration;
@@ -539,6 +540,7 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
         }
         options.connection_state_recovery = Some(recovery);
     }
+    options.cleanup_empty_child_namespaces = flag("CLEANUP_EMPTY_CHILD_NAMESPACES");
     let io = Server::with_options(options);
     io.on_new_namespace(relay_server_side_emits);
     for nsp in io.namespaces() {
