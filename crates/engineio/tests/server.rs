@@ -244,10 +244,14 @@ async fn every_close_reason_reaches_the_handler() {
     let (status, _, _) = request(server.port, "GET", &polling(&sid), "").await;
     assert_eq!(status, 400);
 
-    // A client that never answers pings.
-    let _sid = handshake(server.port).await;
+    // A polling client that opens a session and never polls again: reaped after
+    // ping_interval + ping_timeout, its id unknown from then on.
+    let sid = handshake(server.port).await;
     next(&mut server.opened).await;
     assert_eq!(next(&mut server.closed).await, CloseReason::PingTimeout);
+    let (status, _, body) = request(server.port, "GET", &polling(&sid), "").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("Session ID unknown"), "{body}");
 }
 
 #[tokio::test]
