@@ -61,6 +61,20 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// A program's exit: success, or its error printed after its name, and failure.
+pub fn exit_code(
+    program: &str,
+    outcome: Result<(), Box<dyn std::error::Error>>,
+) -> std::process::ExitCode {
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{program}: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`), in colour only on a terminal.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

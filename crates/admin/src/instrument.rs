@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use roomcast::payload::Spread;
 use roomcast::value::Value;
-use roomcast::{BoxError, Namespace, RemoteSocket, Server, Sid, Socket};
+use roomcast::{BoxError, BroadcastOperator, Namespace, RemoteSocket, Server, Sid, Socket};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -195,48 +195,24 @@ fn register_actions(socket: &Socket) {
     socket.on(
         "join",
         |socket: Socket, (nsp, room, filter): (String, String, Option<String>)| async move {
-            let target = namespace(&socket, &nsp)?;
-            match filter {
-                Some(filter) => {
-                    target
-                        .in_(filter.as_str())
-                        .sockets_join(room.as_str())
-                        .await?
-                }
-                None => target.sockets_join(room.as_str()).await?,
-            }
+            let target = target(&socket, &nsp, filter.as_deref())?;
+            target.sockets_join(room.as_str()).await?;
             Ok::<_, BoxError>(())
         },
     );
     socket.on(
         "leave",
         |socket: Socket, (nsp, room, filter): (String, String, Option<String>)| async move {
-            let target = namespace(&socket, &nsp)?;
-            match filter {
-                Some(filter) => {
-                    target
-                        .in_(filter.as_str())
-                        .sockets_leave(room.as_str())
-                        .await?
-                }
-                None => target.sockets_leave(room.as_str()).await?,
-            }
+            let target = target(&socket, &nsp, filter.as_deref())?;
+            target.sockets_leave(room.as_str()).await?;
             Ok::<_, BoxError>(())
         },
     );
     socket.on(
         "_disconnect",
         |socket: Socket, (nsp, close, filter): (String, bool, Option<String>)| async move {
-            let target = namespace(&socket, &nsp)?;
-            match filter {
-                Some(filter) => {
-                    target
-                        .in_(filter.as_str())
-                        .disconnect_sockets(close)
-                        .await?
-                }
-                None => target.disconnect_sockets(close).await?,
-            }
+            let target = target(&socket, &nsp, filter.as_deref())?;
+            target.disconnect_sockets(close).await?;
             Ok::<_, BoxError>(())
         },
     );
@@ -248,22 +224,23 @@ fn register_actions(socket: &Socket) {
             return Err("emit takes a namespace, a filter and an event".into());
         };
         let rest: Vec<Value> = values.collect();
-        let target = namespace(&socket, &nsp)?;
-        match filter {
-            Some(Value::String(filter)) => {
-                target
-                    .in_(filter.as_str())
-                    .emit(&event, &Spread(&rest))
-                    .await?
-            }
-            _ => target.emit(&event, &Spread(&rest)).await?,
-        }
+        let filter = match &filter {
+            Some(Value::String(filter)) => Some(filter.as_str()),
+            _ => None,
+        };
+        let target = target(&socket, &nsp, filter)?;
+        target.emit(&event, &Spread(&rest)).await?;
         Ok::<_, BoxError>(())
     });
 }
 
-/// The namespace an action targets, as Node's `io.of(nsp)` finds it.
-fn namespace(socket: &Socket, name: &str) -> Result<Namespace, BoxError> {
+/// What an action targets, as Node's `io.of(nsp)` (and `.in(filter)`) finds it: the whole
+/// namespace, or the members of one room or socket id.
+fn target(socket: &Socket, nsp: &str, filter: Option<&str>) -> Result<BroadcastOperator, BoxError> {
     let io = socket.server().ok_or("the server is gone")?;
-    Ok(io.of(name))
+    let namespace = io.of(nsp);
+    Ok(match filter {
+        Some(filter) => namespace.in_(filter),
+        None => namespace.broadcast(),
+    })
 }

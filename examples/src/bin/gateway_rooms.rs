@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use garde::Validate;
 use roomcast::{ConnectError, DisconnectReason, Namespace, Server, Sid, Socket};
-use roomcast_examples::{init_tracing, port, shutdown_signal};
+use roomcast_examples::{exit_code, init_tracing, port, shutdown_signal};
 use roomcast_gateway::{
     gateway, register, ConnectionGuard, Guard, GuardContext, Valid, WsException,
 };
@@ -254,13 +254,7 @@ struct Announcement(#[garde(length(chars, min = 1, max = 1000))] String);
 #[tokio::main]
 async fn main() -> ExitCode {
     init_tracing();
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("roomcast-gateway-rooms: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code("roomcast-gateway-rooms", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -12,7 +12,7 @@ use std::time::Instant;
 use roomcast::{
     AckSender, ConnectError, DisconnectReason, Handshake, Namespace, Server, Socket, State, Value,
 };
-use roomcast_examples::{init_tracing, port, shutdown_signal};
+use roomcast_examples::{exit_code, init_tracing, port, shutdown_signal};
 use roomcast_gateway::{
     gateway, register, Auth, Body, Catch, ConnectionGuard, ErrorHost, Event, Guard, GuardContext,
     InterceptContext, Interceptor, Next, Outcome, Valid, WsException, WsResponse,
@@ -264,13 +264,7 @@ impl DynGateway {
 #[tokio::main]
 async fn main() -> ExitCode {
     init_tracing();
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("roomcast-gateway-showcase: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code("roomcast-gateway-showcase", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {

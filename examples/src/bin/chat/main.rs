@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use roomcast::{RecoveryOptions, Server, ServerOptions};
 use roomcast_admin::{instrument, AdminOptions, Auth, Mode};
-use roomcast_examples::{init_tracing, shutdown_signal};
+use roomcast_examples::{exit_code, init_tracing, shutdown_signal};
 use roomcast_gateway::register;
 use roomcast_metrics::Metrics;
 use roomcast_redis::RedisAdapter;
@@ -49,13 +49,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[tokio::main]
 async fn main() -> ExitCode {
     init_tracing();
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("roomcast-chat: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code("roomcast-chat", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn Error>> {
