@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use roomcast_engineio::{CloseReason, Connection, Frame, Handler, Message, Socket};
+use roomcast_engineio::{CloseReason, Connection, Frame, Handler, HttpOptions, Message, Socket};
 
 /// An Engine.IO handler that sends every message back: text as text, binary as binary.
 pub struct Echo;
@@ -84,6 +84,37 @@ pub fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+/// Raises the soft limit on open files to the hard limit and logs it, unless
+/// `RAISE_OPEN_FILE_LIMIT=0`: each client is a file descriptor.
+pub fn raise_open_file_limit() {
+    if std::env::var("RAISE_OPEN_FILE_LIMIT").as_deref() == Ok("0") {
+        return;
+    }
+    match roomcast_engineio::raise_open_file_limit() {
+        Ok(limit) => tracing::info!(limit, "open file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open file limit"),
+    }
+}
+
+/// The HTTP limits, Node's defaults unless set: `HTTP_HEADER_READ_TIMEOUT` and
+/// `HTTP_KEEP_ALIVE_TIMEOUT` (ms), `HTTP_MAX_HEADER_SIZE` (bytes), `HTTP_MAX_HEADERS`.
+pub fn http_options() -> Result<HttpOptions, String> {
+    let mut http = HttpOptions::default();
+    if let Some(timeout) = env_millis("HTTP_HEADER_READ_TIMEOUT")? {
+        http.header_read_timeout = timeout;
+    }
+    if let Some(timeout) = env_millis("HTTP_KEEP_ALIVE_TIMEOUT")? {
+        http.keep_alive_timeout = timeout;
+    }
+    if let Some(size) = env_number("HTTP_MAX_HEADER_SIZE")? {
+        http.max_header_size = size;
+    }
+    if let Some(count) = env_number("HTTP_MAX_HEADERS")? {
+        http.max_headers = count;
+    }
+    Ok(http)
 }
 
 /// The TCP port from `PORT`, default 3000.

@@ -186,6 +186,7 @@ async function main() {
     maxHttpBufferSize: 1e6,
     cors: { origin: "*" },
     cleanupEmptyChildNamespaces: process.env.CLEANUP_EMPTY_CHILD_NAMESPACES === "1",
+    ...(process.env.CONNECT_TIMEOUT && { connectTimeout: Number(process.env.CONNECT_TIMEOUT) }),
     ...(redis && { adapter: redis.adapter }),
     ...(process.env.RECOVERY === "1" && {
       connectionStateRecovery: {

@@ -40,6 +40,9 @@ pub struct Config {
     /// The largest HTTP body or WebSocket message accepted, in bytes (Node's
     /// `maxHttpBufferSize`, default 1e6).
     pub max_payload: usize,
+    /// How long a polling POST body may take to arrive once its headers are in; a slower one
+    /// is answered with 408 and its session closed (Node's `requestTimeout`, 300 s).
+    pub request_timeout: Duration,
     /// How many bytes may wait in one session's outgoing queue; a session over it is closed
     /// with a logged reason (Node has no limit; the default is 64 MiB).
     pub max_buffered_bytes: usize,
@@ -66,6 +69,7 @@ impl Default for Config {
             ping_timeout: Duration::from_millis(20_000),
             upgrade_timeout: Duration::from_millis(10_000),
             max_payload: 1_000_000,
+            request_timeout: Duration::from_secs(300),
             max_buffered_bytes: 64 << 20,
             transports: Transports::default(),
             allow_upgrades: true,
@@ -85,6 +89,7 @@ impl std::fmt::Debug for Config {
             .field("ping_timeout", &self.ping_timeout)
             .field("upgrade_timeout", &self.upgrade_timeout)
             .field("max_payload", &self.max_payload)
+            .field("request_timeout", &self.request_timeout)
             .field("max_buffered_bytes", &self.max_buffered_bytes)
             .field("transports", &self.transports)
             .field("allow_upgrades", &self.allow_upgrades)

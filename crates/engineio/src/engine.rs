@@ -2,6 +2,7 @@
 //! hands every request of a session to its transport.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -71,6 +72,8 @@ struct Inner<H: Handler> {
     config: Arc<Config>,
     handler: H,
     sessions: Arc<Registry<H>>,
+    /// Raised once the engine begins to close (see [`Engine::closing`]).
+    closing: tokio::sync::watch::Sender<bool>,
     /// `config.path` without its trailing slash: Node serves `/engine.io` and `/engine.io/…`.
     prefix: String,
 }
@@ -84,6 +87,7 @@ impl<H: Handler> Engine<H> {
                 config: Arc::new(config),
                 handler,
                 sessions: Arc::default(),
+                closing: tokio::sync::watch::Sender::new(false),
                 prefix,
             }),
         }
@@ -120,11 +124,49 @@ impl<H: Handler> Engine<H> {
         }
     }
 
-    /// Closes every session with [`CloseReason::ServerShuttingDown`].
+    /// Closes every session at once with [`CloseReason::ServerShuttingDown`]; what is still
+    /// queued is dropped (see [`Engine::close`] for a close that delivers it).
     pub fn close_all(&self) {
+        self.inner.closing.send_replace(true);
         let sessions: Vec<_> = self.inner.sessions.read().values().cloned().collect();
         for session in sessions {
             session.finish(CloseReason::ServerShuttingDown);
+        }
+    }
+
+    /// Closes every session with [`CloseReason::ServerShuttingDown`], delivering what each
+    /// has queued before its close packet, and returns once all have ended or `within` has
+    /// passed; sessions still open then (a polling client that does not poll again, a peer
+    /// that does not read) are ended at once. Returns how many had to be ended that way.
+    pub async fn close(&self, within: Duration) -> usize {
+        let deadline = Instant::now() + within;
+        self.inner.closing.send_replace(true);
+        let sessions: Vec<_> = self.inner.sessions.read().values().cloned().collect();
+        for session in &sessions {
+            session
+                .shared
+                .request_close_as(CloseReason::ServerShuttingDown);
+        }
+        let mut forced = 0;
+        for session in &sessions {
+            if tokio::time::timeout_at(deadline, session.shared.ended())
+                .await
+                .is_err()
+            {
+                forced += 1;
+                session.finish(CloseReason::ServerShuttingDown);
+            }
+        }
+        forced
+    }
+
+    /// Resolves once [`Engine::close`] or [`Engine::close_all`] has been called: what an
+    /// accept loop stops on ([`serve_with`](crate::serve_with)).
+    pub fn closing(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.inner.closing.subscribe();
+        async move {
+            // An error means the engine is gone: closed as well.
+            let _ = closing.wait_for(|closing| *closing).await;
         }
     }
 

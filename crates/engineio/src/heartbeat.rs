@@ -47,7 +47,7 @@ pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing, 
                 // client that never polls again is given `close_timeout`.
                 tokio::select! {
                     _ = &mut ended => {}
-                    _ = sleep(timing.close_timeout) => session.finish(CloseReason::ForcedClose),
+                    _ = sleep(timing.close_timeout) => session.finish(shared.close_reason()),
                 }
                 return;
             }

@@ -41,6 +41,8 @@ mod engine;
 mod error;
 mod handler;
 mod heartbeat;
+mod http;
+mod listen;
 mod packet;
 mod polling;
 mod request;
@@ -55,9 +57,11 @@ pub use config::{AllowFuture, AllowRequest, Config, Cors, CorsOrigin, Deflate, T
 pub use engine::{Engine, WeakEngine};
 pub use error::SendError;
 pub use handler::{Connection, Handler};
+pub use http::HttpOptions;
+pub use listen::{bind, raise_open_file_limit, serve, serve_with};
 pub use packet::{Frame, InvalidFrame, Message, ParseError};
 pub use request::{RemoteAddr, RequestInfo};
-pub use service::{bind, serve, EngineLayer, EngineService};
+pub use service::{EngineLayer, EngineService};
 pub use sid::{IdHash, IdHasher, Sid};
 pub use socket::{CloseReason, Socket, TransportKind};
 

@@ -138,7 +138,7 @@ async fn take_or_wait<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<By
     let mut body = BytesMut::with_capacity(batch.iter().map(|frame| frame.len() + 1).sum());
     encode_payload(&batch, &mut body);
     if closing.is_some() {
-        session.finish(CloseReason::ForcedClose);
+        session.finish(shared.close_reason());
     }
     payload_response(body.freeze())
 }
@@ -173,13 +173,31 @@ where
         session.finish(CloseReason::TransportError);
         return HttpError::BadRequest.response(None);
     }
-    let body = match Limited::new(req.into_body(), max_payload).collect().await {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max_payload as u64) {
+        // As Node: the body is refused, the session goes on.
+        tracing::warn!(sid = %shared.id, max_payload, declared, "POST body declared over max_payload, refused");
+        return empty_response(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let timeout = session.config().request_timeout;
+    let read = tokio::time::timeout(
+        timeout,
+        Limited::new(req.into_body(), max_payload).collect(),
+    );
+    let Ok(read) = read.await else {
+        tracing::warn!(sid = %shared.id, ?timeout, "POST body not received within request_timeout, closing the session");
+        session.finish(CloseReason::TransportError);
+        return empty_response(StatusCode::REQUEST_TIMEOUT);
+    };
+    let body = match read {
         Ok(body) => body.to_bytes(),
         Err(error) => {
             let too_large = error.downcast_ref::<LengthLimitError>().is_some();
             if too_large {
-                tracing::warn!(sid = %shared.id, max_payload, "POST body over max_payload, closing the session");
-                session.finish(CloseReason::TransportError);
+                tracing::warn!(sid = %shared.id, max_payload, "POST body over max_payload, refused");
                 return empty_response(StatusCode::PAYLOAD_TOO_LARGE);
             }
             tracing::debug!(sid = %shared.id, %error, "POST body not received");

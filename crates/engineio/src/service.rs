@@ -1,25 +1,19 @@
-//! Mounting: the engine as a tower service, a tower layer that serves the engine's path in
-//! front of another service (an axum router, say), and a plain hyper accept loop.
+//! Mounting: the engine as a tower service, and a tower layer that serves the engine's path in
+//! front of another service (an axum router, say).
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::{Either, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tower_service::Service;
 
 use crate::engine::Engine;
 use crate::handler::Handler;
-use crate::request::RemoteAddr;
 use crate::BoxError;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -123,98 +117,4 @@ where
             Box::pin(async move { Ok(future.await?.map(Either::Right)) })
         }
     }
-}
-
-/// How many connections may wait to be accepted (Node listens with 511; the kernel caps it
-/// at `net.core.somaxconn`).
-const BACKLOG: u32 = 1024;
-
-/// Binds a listener on `addr` with room for bursts of new connections (a backlog of 1024
-/// rather than the platform's small default).
-///
-/// ```no_run
-/// # async fn run() -> std::io::Result<()> {
-/// let listener = roomcast_engineio::bind("127.0.0.1:3000").await?;
-/// # Ok(()) }
-/// ```
-pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<TcpListener> {
-    let mut last_error = None;
-    for addr in tokio::net::lookup_host(addr).await? {
-        let socket = if addr.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
-        // As tokio's own bind: on Windows the option would let another socket take the port.
-        #[cfg(not(windows))]
-        socket.set_reuseaddr(true)?;
-        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
-            Ok(listener) => return Ok(listener),
-            Err(error) => last_error = Some(error),
-        }
-    }
-    Err(last_error.unwrap_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address to bind")
-    }))
-}
-
-/// Accepts connections on `listener` and serves each with `service` over HTTP/1.1 (with
-/// upgrades), inserting the peer's [`RemoteAddr`] into every request. Runs until accepting
-/// fails for good.
-pub async fn serve<S, B>(listener: TcpListener, service: S) -> std::io::Result<()>
-where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    loop {
-        let (stream, addr) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) if is_transient(&error) => {
-                tracing::warn!(%error, "accept failed, retrying");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-            Err(error) => return Err(error),
-        };
-        let _ = stream.set_nodelay(true);
-        let service = service.clone();
-        tokio::spawn(serve_connection(stream, addr, service));
-    }
-}
-
-async fn serve_connection<S, B>(stream: tokio::net::TcpStream, addr: SocketAddr, service: S)
-where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    let hyper_service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-        req.extensions_mut().insert(RemoteAddr(addr));
-        let mut service = service.clone();
-        async move {
-            std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
-            service.call(req).await
-        }
-    });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), hyper_service)
-        .with_upgrades();
-    if let Err(error) = connection.await {
-        tracing::debug!(%addr, %error, "http connection ended with an error");
-    }
-}
-
-fn is_transient(error: &std::io::Error) -> bool {
-    use std::io::ErrorKind::*;
-    matches!(
-        error.kind(),
-        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock | OutOfMemory
-    ) || error.raw_os_error().is_some()
 }

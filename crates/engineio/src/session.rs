@@ -65,7 +65,13 @@ impl<H: Handler> Session<H> {
                 self.shared.pong.notify_one();
                 Ok(())
             }
-            Packet::Close => Err(CloseReason::TransportClose),
+            // Over polling a close packet ends the session (the POST handler acts on it before
+            // it gets here); over WebSocket, as in Node, it is ignored: clients close the
+            // WebSocket itself.
+            Packet::Close => {
+                tracing::debug!(sid = %self.shared.id, "close packet over WebSocket ignored");
+                Ok(())
+            }
             Packet::Ping { .. } => {
                 tracing::warn!(sid = %self.shared.id, "client sent a ping: invalid heartbeat direction");
                 Err(CloseReason::TransportError)

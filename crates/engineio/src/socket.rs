@@ -181,6 +181,8 @@ pub(crate) struct State {
     pub(crate) post_active: bool,
     /// The server asked to close; a close frame is queued.
     pub(crate) closing: bool,
+    /// The reason the session ends with once the queued close frame is delivered.
+    pub(crate) close_as: CloseReason,
     /// The session has ended.
     pub(crate) ended: bool,
     /// When the pong of the last ping is due, while it has not come.
@@ -240,6 +242,7 @@ impl Shared {
                 get_active: false,
                 post_active: false,
                 closing: false,
+                close_as: CloseReason::ForcedClose,
                 ended: false,
                 pong_deadline: None,
             }),
@@ -304,11 +307,18 @@ impl Shared {
     }
 
     pub(crate) fn request_close(&self) {
+        self.request_close_as(CloseReason::ForcedClose);
+    }
+
+    /// Queues a close frame behind what is queued; once it is delivered, the session ends
+    /// with `reason`.
+    pub(crate) fn request_close_as(&self, reason: CloseReason) {
         let mut state = self.state.lock();
         if state.closing || state.ended {
             return;
         }
         state.closing = true;
+        state.close_as = reason;
         state.enqueue_one(Frame::close());
         self.unlock_and_wake(state);
         self.close_requested.notify_one();
@@ -374,5 +384,11 @@ impl Shared {
 
     pub(crate) fn reason(&self) -> Option<CloseReason> {
         self.reason.get().copied()
+    }
+
+    /// The reason a server-requested close ends the session with (see
+    /// [`Shared::request_close_as`]).
+    pub(crate) fn close_reason(&self) -> CloseReason {
+        self.state.lock().close_as
     }
 }

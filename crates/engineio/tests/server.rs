@@ -371,3 +371,111 @@ async fn sockets_report_their_transport_after_an_upgrade() {
         roomcast_engineio::TransportKind::WebSocket
     );
 }
+
+#[tokio::test]
+async fn a_queue_over_max_buffered_bytes_closes_the_session_after_what_it_holds() {
+    let mut config = Config::default();
+    config.max_buffered_bytes = 10_000;
+    let mut server = start(config).await;
+    let sid = handshake(server.port).await;
+    let socket = next(&mut server.opened).await;
+    let frame = Frame::message("x".repeat(999));
+    // Nobody polls: ten 1000-byte frames fit, the eleventh does not.
+    for _ in 0..10 {
+        socket.send(frame.clone()).expect("under the limit");
+    }
+    assert_eq!(
+        socket.send(frame.clone()),
+        Err(roomcast_engineio::SendError::QueueFull)
+    );
+    assert_eq!(
+        socket.send(frame.clone()),
+        Err(roomcast_engineio::SendError::Closed)
+    );
+    // The next poll gets the ten frames and the close packet; the session ends.
+    let (status, _, body) = request(server.port, "GET", &polling(&sid), "").await;
+    assert_eq!(status, 200);
+    let packets: Vec<&str> = body.split('\x1e').collect();
+    assert_eq!(packets.len(), 11);
+    assert_eq!(packets[10], "1");
+    assert_eq!(next(&mut server.closed).await, CloseReason::ForcedClose);
+}
+
+#[tokio::test]
+async fn close_delivers_what_is_queued_then_ends_every_session() {
+    let (opened_tx, mut opened) = mpsc::unbounded_channel();
+    let (closed_tx, mut closed) = mpsc::unbounded_channel();
+    let engine = Engine::new(
+        Recorder {
+            opened: opened_tx,
+            closed: closed_tx,
+        },
+        Config::default(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let served = tokio::spawn(roomcast_engineio::serve_with(
+        listener,
+        engine.clone(),
+        Default::default(),
+        engine.closing(),
+    ));
+    let polling_sid = handshake(port).await;
+    let polling_socket = next(&mut opened).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "ws://127.0.0.1:{port}/engine.io/?EIO=4&transport=websocket"
+    ))
+    .await
+    .expect("websocket");
+    ws.next().await.expect("open packet").expect("frame");
+    let ws_socket = next(&mut opened).await;
+    ws_socket.send(Frame::message("last")).expect("queued");
+    // A third session never polls again: dropped after the bound.
+    let _idle = handshake(port).await;
+    next(&mut opened).await;
+
+    polling_socket.send(Frame::message("last")).expect("queued");
+    // The polling client's connection is open before the close begins (new connections are
+    // refused from then on); its next poll gets what was queued, then the close packet.
+    let mut connection = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let closing = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.close(Duration::from_millis(500)).await }
+    });
+    let head = format!(
+        "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        polling(&polling_sid)
+    );
+    connection.write_all(head.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    tokio::time::timeout(WAIT, connection.read_to_end(&mut response))
+        .await
+        .expect("response in time")
+        .expect("read");
+    let response = String::from_utf8(response).expect("utf-8");
+    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+    let status = &head[9..12];
+    assert_eq!((status, body), ("200", "4last\x1e1"));
+    assert_eq!(
+        ws.next().await.expect("frame").expect("ok"),
+        WsMessage::text("4last")
+    );
+    assert!(matches!(
+        ws.next().await.expect("frame").expect("ok"),
+        WsMessage::Close(_)
+    ));
+    assert_eq!(closing.await.expect("close"), 1);
+    for _ in 0..3 {
+        assert_eq!(next(&mut closed).await, CloseReason::ServerShuttingDown);
+    }
+    // The accept loop stopped with the close.
+    tokio::time::timeout(WAIT, served)
+        .await
+        .expect("serve returns")
+        .expect("task")
+        .expect("served");
+    assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+}

@@ -98,7 +98,8 @@ pub use payload::{Args, ArgsError};
 pub use registry::{AdapterFactory, ParentNamespace};
 pub use remote_socket::RemoteSocket;
 pub use roomcast_engineio::{
-    bind, CloseReason, Cors, CorsOrigin, Frame, RemoteAddr, Sid, TransportKind,
+    bind, raise_open_file_limit, serve_with, CloseReason, Cors, CorsOrigin, Frame, HttpOptions,
+    RemoteAddr, Sid, TransportKind,
 };
 pub use rooms::{IntoRooms, Room, RoomError, MAX_ROOM_LEN};
 pub use server::{Server, ServerOptions};

@@ -552,6 +552,33 @@ mod tests {
     }
 
     #[test]
+    fn a_broadcast_reaches_each_target_once_and_counts_them() {
+        let (adapter, sockets) = setup();
+        let packet = BroadcastPacket::new("/", "news", vec![Value::from("hi")], None).unwrap();
+        let opts = BroadcastOptions {
+            rooms: vec![room("a"), room("b")],
+            except: vec![room("c")],
+            ..BroadcastOptions::default()
+        };
+        assert_eq!(adapter.broadcast_local(&packet, &opts), 3);
+        let received: Vec<usize> = sockets
+            .iter()
+            .map(|socket| *socket.received.lock())
+            .collect();
+        // s1 is in both a and b, and still gets the packet once.
+        assert_eq!(received, vec![1, 1, 1, 0, 0]);
+        assert_eq!(
+            adapter.broadcast_local(&packet, &BroadcastOptions::default()),
+            5
+        );
+        let received: Vec<usize> = sockets
+            .iter()
+            .map(|socket| *socket.received.lock())
+            .collect();
+        assert_eq!(received, vec![2, 2, 2, 1, 1]);
+    }
+
+    #[test]
     fn rooms_exist_only_while_they_have_members() {
         let (adapter, sockets) = setup();
         assert_eq!(adapter.local_room_size(&room("a")), 2);

@@ -6,7 +6,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use regex::Regex;
-use roomcast_engineio::{serve, Config, Engine, EngineLayer, WeakEngine};
+use roomcast_engineio::{serve_with, Config, Engine, EngineLayer, HttpOptions, WeakEngine};
 use serde::Serialize;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
@@ -58,6 +58,16 @@ pub struct ServerOptions {
     /// `cleanupEmptyChildNamespaces`, off by default as there). The next CONNECT to its name
     /// creates it again.
     pub cleanup_empty_child_namespaces: bool,
+    /// The limits and timeouts of the HTTP connections [`Server::serve`] and
+    /// [`Server::listen`] accept (Node's `http.Server` defaults).
+    pub http: HttpOptions,
+    /// How long [`Server::close`] waits for every connection to receive what is queued for it
+    /// and close; connections still open then are dropped (default 10 s).
+    pub shutdown_timeout: Duration,
+    /// Whether [`Server::serve`] and [`Server::listen`] first raise the process's soft limit
+    /// on open files to its hard limit (see [`raise_open_file_limit`](crate::raise_open_file_limit))
+    /// and log it; off by default, as it changes the whole process.
+    pub raise_open_file_limit: bool,
 }
 
 impl Default for ServerOptions {
@@ -71,6 +81,9 @@ impl Default for ServerOptions {
             connection_state_recovery: None,
             max_namespaces_per_connection: 100,
             cleanup_empty_child_namespaces: false,
+            http: HttpOptions::default(),
+            shutdown_timeout: Duration::from_secs(10),
+            raise_open_file_limit: false,
         }
     }
 }
@@ -89,6 +102,9 @@ impl fmt::Debug for ServerOptions {
                 "cleanup_empty_child_namespaces",
                 &self.cleanup_empty_child_namespaces,
             )
+            .field("http", &self.http)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("raise_open_file_limit", &self.raise_open_file_limit)
             .finish_non_exhaustive()
     }
 }
@@ -114,6 +130,7 @@ pub struct Server {
     /// `/`, which exists from the start and is never removed.
     root: Namespace,
     engine: Engine<ServerHandler>,
+    serving: Arc<Serving>,
 }
 
 impl Default for Server {
@@ -142,14 +159,21 @@ impl Server {
             options.max_namespaces_per_connection,
         );
         let engine = Engine::new(handler, options.engine);
+        let serving = Arc::new(Serving {
+            http: options.http,
+            shutdown_timeout: options.shutdown_timeout,
+            raise_open_file_limit: options.raise_open_file_limit,
+        });
         registry.extensions().insert(WeakServer {
             registry: Arc::downgrade(&registry),
             engine: engine.downgrade(),
+            serving: serving.clone(),
         });
         Server {
             registry,
             root,
             engine,
+            serving,
         }
     }
 
@@ -269,9 +293,24 @@ impl Server {
 
     /// Serves Socket.IO on an already bound listener, once the adapters of the namespaces that
     /// exist are ready (see [`Server::ready`]).
+    ///
+    /// Serving stops when [`Server::close`] begins; connections already accepted are closed
+    /// by it.
     pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
+        if self.serving.raise_open_file_limit {
+            match roomcast_engineio::raise_open_file_limit() {
+                Ok(limit) => tracing::info!(limit, "open file limit"),
+                Err(error) => tracing::warn!(%error, "cannot raise the open file limit"),
+            }
+        }
         self.ready().await;
-        serve(listener, self.engine.clone()).await
+        serve_with(
+            listener,
+            self.engine.clone(),
+            self.serving.http.clone(),
+            self.engine.closing(),
+        )
+        .await
     }
 
     /// Binds `addr` (with a backlog of 1024, see [`bind`](crate::bind)) and serves Socket.IO on it.
@@ -290,10 +329,29 @@ impl Server {
         }
     }
 
-    /// Closes every connection (reason `server shutting down`), then releases the adapters
-    /// (a cluster adapter unsubscribes, and the other servers stop counting this one).
+    /// Shuts the server down: stops accepting connections ([`Server::serve`] returns), closes
+    /// every connection after what is queued for it has been delivered (each socket
+    /// disconnects with reason `server shutting down`), waiting at most
+    /// [`ServerOptions::shutdown_timeout`] before dropping those still open, then releases
+    /// the adapters (a cluster adapter unsubscribes, and the other servers stop counting this
+    /// one).
+    ///
+    /// ```no_run
+    /// # async fn run(io: roomcast::Server) -> std::io::Result<()> {
+    /// tokio::select! {
+    ///     served = io.listen("127.0.0.1:3000") => served?,
+    ///     _ = tokio::signal::ctrl_c() => io.close().await,
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&self) {
-        self.engine.close_all();
+        let dropped = self.engine.close(self.serving.shutdown_timeout).await;
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "connections still open after shutdown_timeout, dropped"
+            );
+        }
         for nsp in self.namespaces() {
             nsp.close_adapter().await;
         }
@@ -308,10 +366,18 @@ impl fmt::Debug for Server {
     }
 }
 
+/// What serving and closing the server run with.
+struct Serving {
+    http: HttpOptions,
+    shutdown_timeout: Duration,
+    raise_open_file_limit: bool,
+}
+
 /// The server as its namespaces reach it, without keeping it alive.
 struct WeakServer {
     registry: Weak<Registry>,
     engine: WeakEngine<ServerHandler>,
+    serving: Arc<Serving>,
 }
 
 impl WeakServer {
@@ -323,6 +389,7 @@ impl WeakServer {
             registry,
             root,
             engine,
+            serving: self.serving.clone(),
         })
     }
 }

@@ -24,8 +24,10 @@ use roomcast::{
     Server, ServerOptions, Socket, Value,
 };
 use roomcast_admin::{instrument, AdminOptions, Auth, Mode};
-use roomcast_engineio::{serve, Config, Cors, Engine, EngineLayer};
-use roomcast_examples::{env_millis, init_tracing, port, shutdown_signal, Echo};
+use roomcast_engineio::{serve_with, Config, Cors, Engine, EngineLayer};
+use roomcast_examples::{
+    env_millis, http_options, init_tracing, port, raise_open_file_limit, shutdown_signal, Echo,
+};
 use roomcast_metrics::Metrics;
 use roomcast_redis::{RedisAdapter, SubscriptionMode};
 use serde_json::json;
@@ -520,6 +522,8 @@ fn relay_server_side_emits(nsp: &Namespace) {
 
 async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
     let port = port()?;
+    raise_open_file_limit();
+    let http = http_options()?;
     let default_ms =
         |suite_ms, normal_ms| Duration::from_millis(if suite { suite_ms } else { normal_ms });
     let ping_interval = env_millis("PING_INTERVAL")?.unwrap_or(default_ms(300, 25_000));
@@ -530,6 +534,16 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
     options.engine.ping_timeout = ping_timeout;
     options.engine.max_payload = 1_000_000;
     options.engine.cors = Some(Cors::default());
+    if let Some(timeout) = env_millis("REQUEST_TIMEOUT")? {
+        options.engine.request_timeout = timeout;
+    }
+    if let Some(timeout) = env_millis("CONNECT_TIMEOUT")? {
+        options.connect_timeout = timeout;
+    }
+    if let Some(timeout) = env_millis("SHUTDOWN_TIMEOUT")? {
+        options.shutdown_timeout = timeout;
+    }
+    options.http = http.clone();
     if let Some(adapter) = adapter().await? {
         options.adapter = adapter;
     }
@@ -565,20 +579,26 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
         config.ping_timeout = ping_timeout;
         config.cors = Some(Cors::default());
         let echo = EngineLayer::new(Engine::new(Echo, config));
-        tokio::spawn(serve(listener, echo.layer(io.engine().clone())))
+        let service = echo.layer(io.engine().clone());
+        tokio::spawn(serve_with(listener, service, http, io.engine().closing()))
     } else if let Some(metrics) = metrics {
         let route = axum::Router::new().route(
             "/metrics",
             axum::routing::get(move || async move { metrics.response() }),
         );
-        tokio::spawn(serve(listener, io.layer().layer(route)))
+        let service = io.layer().layer(route);
+        tokio::spawn(serve_with(listener, service, http, io.engine().closing()))
     } else {
         let io = io.clone();
         tokio::spawn(async move { io.serve(listener).await })
     };
     tokio::select! {
         served = served => served??,
-        _ = shutdown_signal() => io.close().await,
+        _ = shutdown_signal() => {
+            tracing::info!("shutting down");
+            io.close().await;
+            tracing::info!("closed");
+        }
     }
     Ok(())
 }

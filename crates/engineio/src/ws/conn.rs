@@ -20,7 +20,7 @@ use super::message::{Assembler, WsMessage};
 use crate::handler::Handler;
 use crate::packet::{decode_owned, decode_text, Frame, Message, Packet};
 use crate::session::Session;
-use crate::socket::{CloseReason, TransportKind};
+use crate::socket::{CloseReason, Shared, TransportKind};
 
 /// Read buffer growth step.
 const READ_CHUNK: usize = 4096;
@@ -218,7 +218,7 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
                     ws.close(CLOSE_NORMAL).await;
                     return;
                 }
-                write_batch(&mut ws, &mut batch).await
+                write_batch(&mut ws, &mut batch, &shared).await
             }
             Event::Read(Ok(message)) => on_message(&session, &mut ws, message).await,
             Event::Read(Err(error)) => Err((error, None)),
@@ -249,7 +249,11 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
 type Outcome = Result<(), (WsError, Option<CloseReason>)>;
 
 /// Sends the frames taken from the queue.
-async fn write_batch<IO: WsIo>(ws: &mut WsTransport<IO>, batch: &mut VecDeque<Frame>) -> Outcome {
+async fn write_batch<IO: WsIo>(
+    ws: &mut WsTransport<IO>,
+    batch: &mut VecDeque<Frame>,
+    shared: &Shared,
+) -> Outcome {
     let size: usize = batch
         .iter()
         .map(|frame| frame::header_len(frame.len()) + frame.len())
@@ -269,7 +273,7 @@ async fn write_batch<IO: WsIo>(ws: &mut WsTransport<IO>, batch: &mut VecDeque<Fr
     }
     ws.flush().await.map_err(|error| (error, None))?;
     if closing {
-        return Err((WsError::Eof, Some(CloseReason::ForcedClose)));
+        return Err((WsError::Eof, Some(shared.close_reason())));
     }
     Ok(())
 }

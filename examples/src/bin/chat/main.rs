@@ -25,26 +25,21 @@ mod stats;
 mod web;
 
 use std::error::Error;
-use std::future::IntoFuture;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
 use roomcast::{RecoveryOptions, Server, ServerOptions};
 use roomcast_admin::{instrument, AdminOptions, Auth, Mode};
-use roomcast_examples::{exit_code, init_tracing, shutdown_signal};
+use roomcast_examples::{
+    exit_code, http_options, init_tracing, raise_open_file_limit, shutdown_signal,
+};
 use roomcast_gateway::register;
 use roomcast_metrics::Metrics;
 use roomcast_redis::RedisAdapter;
-use tokio::sync::Notify;
 
 use crate::admin::AdminGateway;
 use crate::assets::ClientBundle;
 use crate::chat::ChatGateway;
 use crate::config::{Config, Secret};
-
-/// How long open HTTP requests get to finish once the process is asked to stop.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -55,6 +50,8 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn Error>> {
     let config = Config::from_env()?;
     let client = ClientBundle::load()?;
+    raise_open_file_limit();
+    let http = http_options()?;
     let mut options = ServerOptions::default();
     if let Some(url) = &config.redis_url {
         // The streams adapter: a user dropped from one process recovers on another.
@@ -115,21 +112,12 @@ async fn run() -> Result<(), Box<dyn Error>> {
     println!("metrics: http://{addr}/metrics");
     println!("listening on {}", addr.port());
 
-    let stop = Arc::new(Notify::new());
-    let stopped = stop.clone();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stopped.notified().await })
-        .into_future();
-    tokio::pin!(server);
+    let served = roomcast::serve_with(listener, app, http, io.engine().closing());
     tokio::select! {
-        result = &mut server => result?,
+        result = served => result?,
         () = shutdown_signal() => {
             tracing::info!("shutting down");
             io.close().await;
-            stop.notify_one();
-            if tokio::time::timeout(SHUTDOWN_GRACE, server).await.is_err() {
-                tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}, stopping anyway");
-            }
         }
     }
     Ok(())
