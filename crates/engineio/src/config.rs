@@ -43,8 +43,11 @@ pub struct Config {
     /// How long a polling POST body may take to arrive once its headers are in; a slower one
     /// is answered with 408 and its session closed (Node's `requestTimeout`, 300 s).
     pub request_timeout: Duration,
-    /// How many bytes may wait in one session's outgoing queue; a session over it is closed
-    /// with a logged reason (Node has no limit; the default is 64 MiB).
+    /// How much memory one session's outgoing queue may hold (each frame's bytes and a
+    /// per-frame overhead); a session over it is closed with a logged reason (Node has no
+    /// limit; the default is 64 MiB). A WebSocket whose queue holds more than 1 MiB is not
+    /// read until the queue is written out, so a client that sends faster than it reads slows
+    /// down instead of growing its queue.
     pub max_buffered_bytes: usize,
     /// The transports a client may use.
     pub transports: Transports,

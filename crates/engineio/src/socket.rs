@@ -116,7 +116,7 @@ impl Socket {
             && (state.transport == TransportKind::WebSocket || state.poll_waiting)
             && !state.ended;
         if writable {
-            state.enqueue(frames.iter().cloned(), frames.iter().map(Frame::len).sum());
+            state.enqueue(frames.iter().cloned(), frames.iter().map(queued_size).sum());
             self.shared.unlock_and_wake(state);
         }
         writable
@@ -160,6 +160,15 @@ pub(crate) struct Shared {
     end: Notify,
     reason: OnceLock<CloseReason>,
     max_buffered_bytes: usize,
+}
+
+/// What a queued frame costs beyond its bytes: its slot in the queue, and the allocator's and
+/// the shared buffer's bookkeeping (small frames, acks say, cost several times their length).
+const FRAME_OVERHEAD: usize = std::mem::size_of::<Frame>() + 48;
+
+/// The memory a queued frame holds, as the queue limit counts it.
+fn queued_size(frame: &Frame) -> usize {
+    frame.len() + FRAME_OVERHEAD
 }
 
 /// Room for the frames of a queue's first use: an ack, a reply, a message or two.
@@ -211,7 +220,7 @@ impl State {
     }
 
     fn enqueue_one(&mut self, frame: Frame) {
-        let bytes = frame.len();
+        let bytes = queued_size(&frame);
         self.enqueue(std::iter::once(frame), bytes);
     }
 
@@ -256,19 +265,26 @@ impl Shared {
         }
     }
 
+    /// The memory the outgoing queue holds (see [`Config::max_buffered_bytes`]).
+    ///
+    /// [`Config::max_buffered_bytes`]: crate::Config::max_buffered_bytes
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.state.lock().queued_bytes
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock()
     }
 
     /// Queues frames shared with other sessions (a broadcast): each is a reference-counted clone.
     pub(crate) fn push(&self, frames: &[Frame]) -> Result<(), SendError> {
-        let bytes = frames.iter().map(Frame::len).sum();
+        let bytes = frames.iter().map(queued_size).sum();
         self.push_counted(frames.iter().cloned(), bytes)
     }
 
     /// Queues a frame this session owns, as it is.
     pub(crate) fn push_one(&self, frame: Frame) -> Result<(), SendError> {
-        let bytes = frame.len();
+        let bytes = queued_size(&frame);
         self.push_counted(std::iter::once(frame), bytes)
     }
 

@@ -46,6 +46,16 @@ pub enum Error {
     /// The connection's outgoing queue is full; the connection is being closed.
     #[error("the connection's outgoing queue is full")]
     QueueFull,
+    /// The socket is in as many rooms as [`SocketLimits::max_rooms`] allows.
+    ///
+    /// [`SocketLimits::max_rooms`]: crate::SocketLimits::max_rooms
+    #[error("the socket is in too many rooms")]
+    TooManyRooms,
+    /// The socket owes as many acknowledgements as [`SocketLimits::max_pending_acks`] allows.
+    ///
+    /// [`SocketLimits::max_pending_acks`]: crate::SocketLimits::max_pending_acks
+    #[error("too many acknowledgements pending on this socket")]
+    TooManyPendingAcks,
     /// No acknowledgement within the timeout.
     #[error("operation has timed out")]
     Timeout,

@@ -23,6 +23,7 @@ use crate::broadcast::{namespace_methods, BroadcastOperator};
 use crate::error::{ConnectError, Error, PartialAcks};
 use crate::extensions::Extensions;
 use crate::handler::{erase, spawn_inline, BoxFuture, ErasedHandler, FromContext, Handler};
+use crate::limits::SocketLimits;
 use crate::packet::EncodeError;
 use crate::payload::{to_arg_values, Args, ArgsError};
 use crate::report::{Reports, Watching};
@@ -87,6 +88,8 @@ struct NamespaceInner {
     ready: OnceCell<()>,
     /// Called when its last socket leaves (a dynamic child, with `cleanup_empty_child_namespaces`).
     when_empty: OnceLock<EmptyHook>,
+    /// What each socket may hold and send.
+    limits: Arc<SocketLimits>,
 }
 
 /// What to do when a namespace's last socket leaves.
@@ -98,16 +101,29 @@ struct ServerEvents {
     any: Vec<AnyServerEventHandler>,
 }
 
+/// What a namespace takes from the server's options and state.
+pub(crate) struct Settings {
+    pub(crate) recovery: Option<RecoveryOptions>,
+    /// What the server provides (shared by every namespace).
+    pub(crate) extensions: Arc<Extensions>,
+    /// What each socket may hold and send.
+    pub(crate) limits: Arc<SocketLimits>,
+}
+
 impl Namespace {
     pub(crate) fn new(
         name: Arc<str>,
         adapter: Arc<dyn Adapter>,
-        recovery: Option<RecoveryOptions>,
-        extensions: Arc<Extensions>,
+        settings: Settings,
         reports: Arc<dyn Reports>,
         observers: Arc<dyn SocketReports>,
         watching: Arc<Watching>,
     ) -> Namespace {
+        let Settings {
+            recovery,
+            extensions,
+            limits,
+        } = settings;
         Namespace {
             inner: Arc::new(NamespaceInner {
                 scope: Arc::new(Scope::new(name, adapter, recovery, reports)),
@@ -120,6 +136,7 @@ impl Namespace {
                 server_events: RwLock::new(ServerEvents::default()),
                 ready: OnceCell::new(),
                 when_empty: OnceLock::new(),
+                limits,
             }),
         }
     }
@@ -211,6 +228,11 @@ impl Namespace {
     /// A fresh acknowledgement id (one counter per namespace, as in socket.io).
     pub(crate) fn next_ack_id(&self) -> u64 {
         self.inner.scope.next_ack_id()
+    }
+
+    /// What each socket may hold and send.
+    pub(crate) fn limits(&self) -> &SocketLimits {
+        &self.inner.limits
     }
 
     /// Connection state recovery's options, when the server has it on.

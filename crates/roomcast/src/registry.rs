@@ -14,7 +14,8 @@ use crate::adapter::{Adapter, RecoveryOptions};
 use crate::error::{ConnectError, Error};
 use crate::extensions::Extensions;
 use crate::handler::{erase, BoxFuture, Handler};
-use crate::namespace::{middleware_of, ConnectHandler, EmptyHook, Middleware, Namespace};
+use crate::limits::SocketLimits;
+use crate::namespace::{middleware_of, ConnectHandler, EmptyHook, Middleware, Namespace, Settings};
 use crate::observe::Observers;
 use crate::socket::Socket;
 use crate::value::Value;
@@ -36,6 +37,8 @@ pub(crate) struct Registry {
     observers: Arc<Observers>,
     /// Whether a dynamic namespace's child goes when its last socket leaves.
     cleanup_empty_children: bool,
+    /// What each socket may hold and send.
+    limits: Arc<SocketLimits>,
 }
 
 /// The namespaces, by name and in creation order.
@@ -59,6 +62,7 @@ impl Registry {
         adapter: AdapterFactory,
         recovery: Option<RecoveryOptions>,
         cleanup_empty_children: bool,
+        limits: SocketLimits,
     ) -> Registry {
         Registry {
             namespaces: Arc::new(RwLock::new(Namespaces::default())),
@@ -69,6 +73,7 @@ impl Registry {
             extensions: Arc::default(),
             observers: Arc::default(),
             cleanup_empty_children,
+            limits: Arc::new(limits),
         }
     }
 
@@ -121,8 +126,11 @@ impl Registry {
         let nsp = Namespace::new(
             name.clone(),
             (self.adapter)(&name),
-            self.recovery.clone(),
-            self.extensions.clone(),
+            Settings {
+                recovery: self.recovery.clone(),
+                extensions: self.extensions.clone(),
+                limits: self.limits.clone(),
+            },
             self.observers.clone(),
             self.observers.clone(),
             self.observers.watching().clone(),

@@ -16,6 +16,7 @@ use crate::client::ServerHandler;
 use crate::connect_timeout::ConnectTimeouts;
 use crate::error::{ConnectError, Error};
 use crate::handler::{FromContext, Handler};
+use crate::limits::SocketLimits;
 use crate::memory_adapter::MemoryAdapter;
 use crate::namespace::Namespace;
 use crate::observe::Observer;
@@ -58,6 +59,9 @@ pub struct ServerOptions {
     /// `cleanupEmptyChildNamespaces`, off by default as there). The next CONNECT to its name
     /// creates it again.
     pub cleanup_empty_child_namespaces: bool,
+    /// What one socket may hold and send: rooms, acknowledgements it owes, events per second
+    /// (none bounded by default, as in Node).
+    pub socket_limits: SocketLimits,
     /// The limits and timeouts of the HTTP connections [`Server::serve`] and
     /// [`Server::listen`] accept (Node's `http.Server` defaults).
     pub http: HttpOptions,
@@ -81,6 +85,7 @@ impl Default for ServerOptions {
             connection_state_recovery: None,
             max_namespaces_per_connection: 100,
             cleanup_empty_child_namespaces: false,
+            socket_limits: SocketLimits::default(),
             http: HttpOptions::default(),
             shutdown_timeout: Duration::from_secs(10),
             raise_open_file_limit: false,
@@ -102,6 +107,7 @@ impl fmt::Debug for ServerOptions {
                 "cleanup_empty_child_namespaces",
                 &self.cleanup_empty_child_namespaces,
             )
+            .field("socket_limits", &self.socket_limits)
             .field("http", &self.http)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("raise_open_file_limit", &self.raise_open_file_limit)
@@ -151,6 +157,7 @@ impl Server {
             options.adapter,
             options.connection_state_recovery,
             options.cleanup_empty_child_namespaces,
+            options.socket_limits,
         ));
         let root = registry.of("/");
         let handler = ServerHandler::new(

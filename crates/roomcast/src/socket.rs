@@ -6,7 +6,7 @@
 //! connect handlers. Everything else each of them uses lies below both.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,6 +29,7 @@ use crate::handler::{
     erase, run_inline, spawn_inline, BoxError, BoxFuture, ErasedHandler, FromContext, Handler,
 };
 use crate::handshake::Handshake;
+use crate::limits::{Admission, Bucket, OverRate};
 use crate::namespace::Namespace;
 use crate::outbox::Outbox;
 use crate::packet::Event;
@@ -76,6 +77,8 @@ struct SocketInner {
     data: Mutex<Value>,
     /// Events that arrive while the connect handlers have not started yet.
     early: Mutex<Option<Vec<Event>>>,
+    /// The socket's event rate, when the server bounds it.
+    bucket: Option<Bucket>,
 }
 
 /// An event handler, its parameter types erased.
@@ -109,6 +112,7 @@ impl Socket {
         handshake: Handshake,
         identity: Identity,
     ) -> Socket {
+        let nsp_rate = nsp.limits().event_rate;
         Socket {
             inner: Arc::new(SocketInner {
                 id: identity.id,
@@ -123,6 +127,7 @@ impl Socket {
                 acks: Mutex::new(HashMap::default()),
                 data: Mutex::new(identity.data),
                 early: Mutex::new(Some(Vec::new())),
+                bucket: nsp_rate.map(Bucket::new),
             }),
         }
     }
@@ -200,8 +205,20 @@ impl Socket {
     }
 
     /// Joins one room or several.
+    ///
+    /// With [`SocketLimits::max_rooms`](crate::SocketLimits::max_rooms) set, a join that would
+    /// put the socket in more rooms fails with [`Error::TooManyRooms`] and joins none.
     pub async fn join(&self, rooms: impl IntoRooms) -> Result<(), Error> {
         let rooms = rooms.into_rooms()?;
+        if let Some(max) = self.inner.nsp.limits().max_rooms {
+            let current = self.inner.nsp.adapter().socket_rooms(self.id());
+            let own = Room::of_socket(self.id());
+            let mut after: HashSet<&Room> = current.iter().filter(|room| **room != own).collect();
+            after.extend(rooms.iter().filter(|room| **room != own));
+            if after.len() > max {
+                return Err(Error::TooManyRooms);
+            }
+        }
         if self.connected() {
             self.inner.nsp.adapter().add_all(self.id(), &rooms);
         }
@@ -245,7 +262,7 @@ impl Socket {
         event: &str,
         data: &T,
     ) -> Result<R, Error> {
-        let receiver = self.send_with_ack(event, data)?;
+        let (receiver, _pending) = self.send_with_ack(event, data)?;
         let args = receiver.await.map_err(|_| Error::Disconnected)?;
         Ok(args.deserialize()?)
     }
@@ -262,18 +279,28 @@ impl Socket {
         &self,
         event: &str,
         data: &T,
-    ) -> Result<oneshot::Receiver<Args>, Error> {
+    ) -> Result<(oneshot::Receiver<Args>, Pending<'_>), Error> {
         if !self.connected() {
             return Err(Error::Disconnected);
         }
         let id = self.inner.nsp.next_ack_id();
         let (sender, receiver) = oneshot::channel();
-        self.inner.acks.lock().insert(id, PendingAck::One(sender));
-        if let Err(error) = self.send_event(event, data, Some(id)) {
-            self.inner.acks.lock().remove(&id);
-            return Err(error);
+        {
+            let mut acks = self.inner.acks.lock();
+            if let Some(max) = self.inner.nsp.limits().max_pending_acks {
+                let owed = acks
+                    .values()
+                    .filter(|ack| matches!(ack, PendingAck::One(_)))
+                    .count();
+                if owed >= max {
+                    return Err(Error::TooManyPendingAcks);
+                }
+            }
+            acks.insert(id, PendingAck::One(sender));
         }
-        Ok(receiver)
+        let pending = Pending { socket: self, id };
+        self.send_event(event, data, Some(id))?;
+        Ok((receiver, pending))
     }
 
     /// Queues an event for this socket alone: straight to the connection, or, when someone
@@ -486,6 +513,12 @@ impl Socket {
 
     /// An event from the client.
     pub(crate) fn dispatch(&self, event: Event) {
+        if let Some(bucket) = &self.inner.bucket {
+            if let Admission::Refused { over, first } = bucket.take() {
+                self.over_rate(over, first);
+                return;
+            }
+        }
         {
             let mut early = self.inner.early.lock();
             if let Some(events) = early.as_mut() {
@@ -494,6 +527,21 @@ impl Socket {
             }
         }
         self.run_event(event);
+    }
+
+    /// An event over the socket's rate: dropped, or the socket disconnected.
+    fn over_rate(&self, over: OverRate, first: bool) {
+        match over {
+            OverRate::Drop => {
+                if first {
+                    tracing::warn!(socket = %self.id(), nsp = self.ns(), "events over the rate limit, dropping them");
+                }
+            }
+            OverRate::Disconnect => {
+                tracing::warn!(socket = %self.id(), nsp = self.ns(), "events over the rate limit, disconnecting");
+                self.disconnect(false);
+            }
+        }
     }
 
     fn run_event(&self, event: Event) {
@@ -754,6 +802,19 @@ pub struct TimedSocket<'a> {
     timeout: Duration,
 }
 
+/// An acknowledgement the server waits for: forgotten when the wait ends, however it ends
+/// (answered, timed out, or the waiting future dropped).
+struct Pending<'a> {
+    socket: &'a Socket,
+    id: u64,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.socket.inner.acks.lock().remove(&self.id);
+    }
+}
+
 impl TimedSocket<'_> {
     /// Sends an event and waits at most the timeout for the acknowledgement
     /// ([`Error::Timeout`] after it).
@@ -762,7 +823,7 @@ impl TimedSocket<'_> {
         event: &str,
         data: &T,
     ) -> Result<R, Error> {
-        let receiver = self.socket.send_with_ack(event, data)?;
+        let (receiver, _pending) = self.socket.send_with_ack(event, data)?;
         match tokio::time::timeout(self.timeout, receiver).await {
             Ok(Ok(args)) => Ok(args.deserialize()?),
             Ok(Err(_)) => Err(Error::Disconnected),

@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use roomcast::payload::Spread;
 use roomcast::{
-    AckSender, AdapterFactory, Args, BroadcastOperator, ConnectError, Namespace, RecoveryOptions,
-    Server, ServerOptions, Socket, Value,
+    AckSender, AdapterFactory, Args, BroadcastOperator, ConnectError, EventRate, Namespace,
+    OverRate, RecoveryOptions, Server, ServerOptions, Socket, SocketLimits, Value,
 };
 use roomcast_admin::{instrument, AdminOptions, Auth, Mode};
 use roomcast_engineio::{serve_with, Config, Cors, Engine, EngineLayer};
@@ -57,8 +57,13 @@ where
                 Ok(reply) => ack.send(&reply),
                 Err(message) => ack.send(&json!({ "error": message })),
             };
-            if let Err(error) = sent {
-                tracing::warn!(event, %error, "acknowledgement not sent");
+            match sent {
+                Ok(()) => {}
+                // The connection is gone or going: the engine logged why, once.
+                Err(error @ (roomcast::Error::Disconnected | roomcast::Error::QueueFull)) => {
+                    tracing::debug!(event, %error, "acknowledgement not sent")
+                }
+                Err(error) => tracing::warn!(event, %error, "acknowledgement not sent"),
             }
         }
     });
@@ -380,6 +385,39 @@ fn build(io: &Server, suite: bool) {
     });
 }
 
+/// The per-socket limits from `MAX_ROOMS_PER_SOCKET`, `MAX_PENDING_ACKS` and `EVENT_RATE`
+/// (events per second; with `EVENT_BURST`, default the rate, and `EVENT_RATE_OVER`, `drop` or
+/// `disconnect`).
+fn socket_limits() -> Result<SocketLimits, Box<dyn std::error::Error>> {
+    let number = |name: &str| -> Result<Option<u32>, String> {
+        std::env::var(name)
+            .ok()
+            .map(|value| {
+                value
+                    .parse()
+                    .map_err(|_| format!("{name} must be a number, got {value:?}"))
+            })
+            .transpose()
+    };
+    let mut limits = SocketLimits::default();
+    limits.max_rooms = number("MAX_ROOMS_PER_SOCKET")?.map(|max| max as usize);
+    limits.max_pending_acks = number("MAX_PENDING_ACKS")?.map(|max| max as usize);
+    if let Some(per_second) = number("EVENT_RATE")? {
+        let over = match std::env::var("EVENT_RATE_OVER").as_deref() {
+            Ok("disconnect") => OverRate::Disconnect,
+            Ok("drop") | Err(_) => OverRate::Drop,
+            Ok(other) => {
+                return Err(
+                    format!("EVENT_RATE_OVER must be drop or disconnect, got {other:?}").into(),
+                )
+            }
+        };
+        let burst = number("EVENT_BURST")?.unwrap_or(per_second);
+        limits.event_rate = Some(EventRate::new(per_second, burst, over));
+    }
+    Ok(limits)
+}
+
 /// Whether the variable `name` is `1`.
 fn flag(name: &str) -> bool {
     std::env::var(name).as_deref() == Ok("1")
@@ -540,6 +578,7 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(timeout) = env_millis("CONNECT_TIMEOUT")? {
         options.connect_timeout = timeout;
     }
+    options.socket_limits = socket_limits()?;
     if let Some(timeout) = env_millis("SHUTDOWN_TIMEOUT")? {
         options.shutdown_timeout = timeout;
     }

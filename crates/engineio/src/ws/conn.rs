@@ -189,6 +189,9 @@ impl<IO: WsIo> WsTransport<IO> {
     }
 }
 
+/// How much memory the outgoing queue may hold before the connection stops reading.
+const PAUSE_READING_AT: usize = 1 << 20;
+
 enum Event {
     Wake,
     Read(Result<WsMessage, WsError>),
@@ -199,11 +202,19 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
     let shared = session.shared.clone();
     let mut batch = VecDeque::new();
     loop {
-        let event = tokio::select! {
-            biased;
-            read = ws.read() => Event::Read(read),
-            // Raised for frames to send, and when the session ends.
-            _ = shared.ws_wake.wait() => Event::Wake,
+        // Reading first lets one write carry the replies to many messages; but a client that
+        // sends faster than it reads would grow its queue without end, so past the mark the
+        // queue is written out before anything more is read (and TCP slows the client down).
+        let event = if shared.queued_bytes() < PAUSE_READING_AT {
+            tokio::select! {
+                biased;
+                read = ws.read() => Event::Read(read),
+                // Raised for frames to send, and when the session ends.
+                _ = shared.ws_wake.wait() => Event::Wake,
+            }
+        } else {
+            shared.ws_wake.wait().await;
+            Event::Wake
         };
         let outcome = match event {
             Event::Wake => {
