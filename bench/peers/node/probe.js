@@ -187,6 +187,7 @@ async function main() {
     cors: { origin: "*" },
     cleanupEmptyChildNamespaces: process.env.CLEANUP_EMPTY_CHILD_NAMESPACES === "1",
     ...(process.env.CONNECT_TIMEOUT && { connectTimeout: Number(process.env.CONNECT_TIMEOUT) }),
+    ...(process.env.PARSER === "msgpack" && { parser: require("socket.io-msgpack-parser") }),
     ...(redis && { adapter: redis.adapter }),
     ...(process.env.RECOVERY === "1" && {
       connectionStateRecovery: {

@@ -13,6 +13,7 @@ use roomcast::adapter::{
     NamespaceHooks, RecoveryOptions, RestoredSession, RoomEvent, RoomListener, ServerAck, Session,
     SocketInfo,
 };
+use roomcast::packet::Parser;
 use roomcast::{Args, Error, MemoryAdapter, PartialAcks, Room, Sid, Value};
 use tokio::sync::{mpsc, oneshot};
 
@@ -271,7 +272,8 @@ impl RedisAdapter {
                 if own {
                     return;
                 }
-                match BroadcastPacket::new(self.name(), &event, args, None) {
+                let parser = self.hooks().map_or(Parser::Json, |hooks| hooks.parser());
+                match BroadcastPacket::encode(parser, self.name(), &event, args, None) {
                     Ok(packet) => self.deliver(&packet, &opts, offset.as_deref()),
                     Err(error) => {
                         tracing::warn!(%error, event, "broadcast from another server not delivered")
@@ -380,8 +382,13 @@ impl RedisAdapter {
         let Some(hooks) = self.hooks() else {
             return;
         };
-        let packet = match BroadcastPacket::new(self.name(), event, args, Some(hooks.next_ack_id()))
-        {
+        let packet = match BroadcastPacket::encode(
+            hooks.parser(),
+            self.name(),
+            event,
+            args,
+            Some(hooks.next_ack_id()),
+        ) {
             Ok(packet) => packet,
             Err(error) => {
                 tracing::warn!(%error, event, "broadcast from another server not delivered");
@@ -842,7 +849,8 @@ impl Adapter for RedisAdapter {
             let Some(side) = self.protocol.log() else {
                 return Ok(None);
             };
-            Ok(crate::session::restore(&self.driver, side, pid, offset).await?)
+            let parser = self.hooks().map_or(Parser::Json, |hooks| hooks.parser());
+            Ok(crate::session::restore(&self.driver, side, parser, pid, offset).await?)
         })
     }
 }

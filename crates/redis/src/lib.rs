@@ -54,7 +54,6 @@ mod entry;
 mod error;
 mod ids;
 mod mode;
-mod msgpack;
 mod reader;
 mod session;
 mod wire;

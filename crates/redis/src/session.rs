@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use roomcast::adapter::{reaches, RestoredSession, Session};
+use roomcast::packet::Parser;
 
 use crate::driver::Driver;
 use crate::entry::{next_id, parse_id, range_reply, Entry};
@@ -37,6 +38,7 @@ pub(crate) async fn persist(
 pub(crate) async fn restore(
     driver: &Driver,
     side: &StreamSide,
+    parser: Parser,
     pid: &str,
     offset: &str,
 ) -> Result<Option<RestoredSession>, RedisError> {
@@ -66,7 +68,7 @@ pub(crate) async fn restore(
         };
         last = newest.id.clone();
         for entry in &entries {
-            match side.replayed(entry) {
+            match side.replayed(entry, parser) {
                 Ok(Some(replayed)) if reaches(&session.rooms, &replayed.opts) => {
                     missed.push(replayed.packet);
                 }

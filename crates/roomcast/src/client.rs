@@ -14,7 +14,7 @@ use crate::handler::{run_inline, spawn_inline};
 use crate::handshake::Handshake;
 use crate::namespace::Namespace;
 use crate::outbox::Outbox;
-use crate::packet::{encode_connect, encode_connect_error, Packet, PacketData, RawJson};
+use crate::packet::{Packet, PacketData, Parser, RawJson};
 use crate::registry::Registry;
 use crate::socket::{Identity, Socket};
 use crate::value::Value;
@@ -31,6 +31,8 @@ pub struct ServerHandler {
     timeouts: ConnectTimeouts,
     /// How many namespaces one connection may be in at once.
     max_namespaces: usize,
+    /// How packets are encoded.
+    parser: Parser,
 }
 
 impl ServerHandler {
@@ -38,11 +40,13 @@ impl ServerHandler {
         registry: Arc<Registry>,
         timeouts: ConnectTimeouts,
         max_namespaces: usize,
+        parser: Parser,
     ) -> ServerHandler {
         ServerHandler {
             registry,
             timeouts,
             max_namespaces,
+            parser,
         }
     }
 }
@@ -55,7 +59,7 @@ impl roomcast_engineio::Handler for ServerHandler {
         self.registry
             .observers()
             .tell(|observer| observer.connection_opened(id, transport));
-        let connection = Arc::new(Connection::new(conn, self.max_namespaces));
+        let connection = Arc::new(Connection::new(conn, self.max_namespaces, self.parser));
         self.timeouts.watch(&connection);
         Client {
             registry: self.registry.clone(),
@@ -144,7 +148,8 @@ impl Client {
 
     /// Tells the client its CONNECT to `nsp` is refused.
     fn send_connect_error(&self, nsp: &str, message: &str, data: Option<&serde_json::Value>) {
-        let sent = encode_connect_error(nsp, message, data)
+        let sent = (self.connection.parser())
+            .connect_error(nsp, message, data)
             .map_err(Into::into)
             .and_then(|encoded| self.outbox(nsp).send(encoded));
         if let Err(error) = sent {
@@ -154,7 +159,7 @@ impl Client {
 
     /// The way out for packets of a namespace the client has no socket in.
     fn outbox(&self, nsp: &str) -> Outbox {
-        Outbox::new(self.conn().clone(), nsp.into())
+        Outbox::new(self.conn().clone(), nsp.into(), self.connection.parser())
     }
 
     async fn join_namespace(&self, name: String, auth: Value) {
@@ -190,7 +195,8 @@ impl Client {
             }
         }
         let pid = socket.pid();
-        let sent = encode_connect(&name, socket.id().as_str(), pid.as_ref().map(Sid::as_str))
+        let sent = (self.connection.parser())
+            .connect(&name, socket.id().as_str(), pid.as_ref().map(Sid::as_str))
             .map_err(Into::into)
             .and_then(|encoded| socket.outbox().send(encoded));
         if let Err(error) = sent {
@@ -260,10 +266,10 @@ impl EngineConnection for Client {
             watching.traffic().message_received(bytes);
         }
         let decoded = {
-            let mut decoder = self.connection.decoder().lock();
+            let mut reader = self.connection.reader().lock();
             match message {
-                Message::Text(text) => decoder.decode_text(&text),
-                Message::Binary(bytes) => decoder.decode_binary(bytes),
+                Message::Text(text) => reader.text(&text),
+                Message::Binary(bytes) => reader.binary(bytes),
             }
         };
         match decoded {

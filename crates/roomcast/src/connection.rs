@@ -12,12 +12,14 @@ use parking_lot::Mutex;
 use roomcast_engineio::Socket as EngineSocket;
 
 use crate::connect_timeout::Joining;
-use crate::packet::Decoder;
+use crate::packet::{Decoder, PacketReader, Parser};
 
 /// A connection and its sockets.
 pub(crate) struct Connection<S> {
     conn: EngineSocket,
-    decoder: Mutex<Decoder>,
+    reader: Mutex<PacketReader>,
+    /// How packets are encoded.
+    parser: Parser,
     /// Keyed by names the client sends: std's keyed hasher.
     slots: Mutex<HashMap<String, Slot<S>>>,
     /// Whether any namespace was ever joined (the connect timeout only applies before).
@@ -35,10 +37,11 @@ pub(crate) enum Slot<S> {
 }
 
 impl<S: Clone> Connection<S> {
-    pub(crate) fn new(conn: EngineSocket, max_namespaces: usize) -> Connection<S> {
+    pub(crate) fn new(conn: EngineSocket, max_namespaces: usize, parser: Parser) -> Connection<S> {
         Connection {
             conn,
-            decoder: Mutex::new(Decoder::new()),
+            reader: Mutex::new(PacketReader::new(parser, Decoder::DEFAULT_MAX_ATTACHMENTS)),
+            parser,
             slots: Mutex::new(HashMap::new()),
             joined: AtomicBool::new(false),
             max_namespaces,
@@ -50,9 +53,14 @@ impl<S: Clone> Connection<S> {
         &self.conn
     }
 
-    /// The connection's packet decoder (binary packets span several messages).
-    pub(crate) fn decoder(&self) -> &Mutex<Decoder> {
-        &self.decoder
+    /// The connection's packet reader (binary packets span several messages).
+    pub(crate) fn reader(&self) -> &Mutex<PacketReader> {
+        &self.reader
+    }
+
+    /// How the connection's packets are encoded.
+    pub(crate) fn parser(&self) -> Parser {
+        self.parser
     }
 
     /// Where the namespace stands (`None`: never asked for, or freed).

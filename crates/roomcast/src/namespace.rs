@@ -24,7 +24,7 @@ use crate::error::{ConnectError, Error, PartialAcks};
 use crate::extensions::Extensions;
 use crate::handler::{erase, spawn_inline, BoxFuture, ErasedHandler, FromContext, Handler};
 use crate::limits::SocketLimits;
-use crate::packet::EncodeError;
+use crate::packet::{EncodeError, Parser};
 use crate::payload::{to_arg_values, Args, ArgsError};
 use crate::report::{Reports, Watching};
 use crate::rooms::Room;
@@ -108,6 +108,8 @@ pub(crate) struct Settings {
     pub(crate) extensions: Arc<Extensions>,
     /// What each socket may hold and send.
     pub(crate) limits: Arc<SocketLimits>,
+    /// How packets are encoded.
+    pub(crate) parser: Parser,
 }
 
 impl Namespace {
@@ -123,10 +125,11 @@ impl Namespace {
             recovery,
             extensions,
             limits,
+            parser,
         } = settings;
         Namespace {
             inner: Arc::new(NamespaceInner {
-                scope: Arc::new(Scope::new(name, adapter, recovery, reports)),
+                scope: Arc::new(Scope::new(name, adapter, recovery, reports, parser)),
                 extensions,
                 observers,
                 watching,
@@ -467,6 +470,10 @@ impl NamespaceHooks for NamespaceInner {
 
     fn recovery(&self) -> Option<&RecoveryOptions> {
         self.scope.recovery()
+    }
+
+    fn parser(&self) -> Parser {
+        self.scope.parser()
     }
 
     fn adapter_request(&self, request: &'static str, elapsed: Duration, complete: bool) {

@@ -7,18 +7,19 @@ use roomcast_engineio::{Frame, Socket as Connection};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::packet::{encode_ack, encode_disconnect, encode_event, EncodeError, EncodedPacket};
+use crate::packet::{EncodeError, EncodedPacket, Parser};
 
 /// A socket's way out: cheap to clone (two reference counts).
 #[derive(Clone)]
 pub(crate) struct Outbox {
     conn: Connection,
     nsp: Arc<str>,
+    parser: Parser,
 }
 
 impl Outbox {
-    pub(crate) fn new(conn: Connection, nsp: Arc<str>) -> Outbox {
-        Outbox { conn, nsp }
+    pub(crate) fn new(conn: Connection, nsp: Arc<str>, parser: Parser) -> Outbox {
+        Outbox { conn, nsp, parser }
     }
 
     /// The connection.
@@ -30,7 +31,8 @@ impl Outbox {
     /// messages.
     pub(crate) fn send(&self, encoded: EncodedPacket) -> Result<usize, Error> {
         if encoded.attachments.is_empty() {
-            let frame = Frame::from_encoded_message(encoded.text).map_err(EncodeError::from)?;
+            let frame = EncodedPacket::head_frame(encoded.text, encoded.binary)
+                .map_err(EncodeError::from)?;
             let bytes = frame.message_len();
             self.conn.send(frame)?;
             return Ok(bytes);
@@ -47,17 +49,17 @@ impl Outbox {
         data: &T,
         ack_id: Option<u64>,
     ) -> Result<(), Error> {
-        self.send(encode_event(&self.nsp, event, data, ack_id)?)
+        self.send(self.parser.event(&self.nsp, event, data, ack_id)?)
             .map(drop)
     }
 
     /// Answers the client's event `id`; returns how many bytes.
     pub(crate) fn ack<T: Serialize + ?Sized>(&self, id: u64, data: &T) -> Result<usize, Error> {
-        self.send(encode_ack(&self.nsp, id, data)?)
+        self.send(self.parser.ack(&self.nsp, id, data)?)
     }
 
     /// Tells the client its socket in this namespace is disconnected.
     pub(crate) fn disconnect(&self) -> Result<(), Error> {
-        self.send(encode_disconnect(&self.nsp)?).map(drop)
+        self.send(self.parser.disconnect(&self.nsp)?).map(drop)
     }
 }

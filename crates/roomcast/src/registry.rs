@@ -17,6 +17,7 @@ use crate::handler::{erase, BoxFuture, Handler};
 use crate::limits::SocketLimits;
 use crate::namespace::{middleware_of, ConnectHandler, EmptyHook, Middleware, Namespace, Settings};
 use crate::observe::Observers;
+use crate::packet::Parser;
 use crate::socket::Socket;
 use crate::value::Value;
 
@@ -39,6 +40,8 @@ pub(crate) struct Registry {
     cleanup_empty_children: bool,
     /// What each socket may hold and send.
     limits: Arc<SocketLimits>,
+    /// How packets are encoded.
+    parser: Parser,
 }
 
 /// The namespaces, by name and in creation order.
@@ -63,6 +66,7 @@ impl Registry {
         recovery: Option<RecoveryOptions>,
         cleanup_empty_children: bool,
         limits: SocketLimits,
+        parser: Parser,
     ) -> Registry {
         Registry {
             namespaces: Arc::new(RwLock::new(Namespaces::default())),
@@ -74,6 +78,7 @@ impl Registry {
             observers: Arc::default(),
             cleanup_empty_children,
             limits: Arc::new(limits),
+            parser,
         }
     }
 
@@ -130,6 +135,7 @@ impl Registry {
                 recovery: self.recovery.clone(),
                 extensions: self.extensions.clone(),
                 limits: self.limits.clone(),
+                parser: self.parser,
             },
             self.observers.clone(),
             self.observers.clone(),

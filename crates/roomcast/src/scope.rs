@@ -14,7 +14,7 @@ use crate::adapter::{
     AckMessage, Adapter, BroadcastOptions, BroadcastPacket, RecoveryOptions, SocketInfo,
 };
 use crate::error::{Error, PartialAcks};
-use crate::packet::encode_event;
+use crate::packet::Parser;
 use crate::report::Reports;
 use crate::rooms::Room;
 
@@ -27,6 +27,8 @@ pub(crate) struct Scope {
     /// Connection state recovery, when on.
     recovery: Option<RecoveryOptions>,
     reports: Arc<dyn Reports>,
+    /// How packets are encoded.
+    parser: Parser,
 }
 
 impl Scope {
@@ -35,6 +37,7 @@ impl Scope {
         adapter: Arc<dyn Adapter>,
         recovery: Option<RecoveryOptions>,
         reports: Arc<dyn Reports>,
+        parser: Parser,
     ) -> Scope {
         Scope {
             name,
@@ -42,6 +45,7 @@ impl Scope {
             ack_ids: AtomicU64::new(0),
             recovery,
             reports,
+            parser,
         }
     }
 
@@ -70,6 +74,11 @@ impl Scope {
         &self.adapter
     }
 
+    /// How the server encodes packets.
+    pub(crate) fn parser(&self) -> Parser {
+        self.parser
+    }
+
     /// A fresh acknowledgement id.
     pub(crate) fn next_ack_id(&self) -> u64 {
         self.ack_ids.fetch_add(1, Ordering::Relaxed)
@@ -82,7 +91,7 @@ impl Scope {
         data: &T,
         ack_id: Option<u64>,
     ) -> Result<BroadcastPacket, Error> {
-        let encoded = encode_event(&self.name, event, data, ack_id)?;
+        let encoded = self.parser.event(&self.name, event, data, ack_id)?;
         BroadcastPacket::encoded(self.name.clone(), ack_id, encoded)
     }
 
@@ -148,8 +157,10 @@ impl Scope {
             .timeout
             .ok_or_else(|| fail(Error::AckWithoutTimeout))?;
         let ack_id = self.next_ack_id();
-        let encoded =
-            encode_event(&self.name, event, data, Some(ack_id)).map_err(|e| fail(e.into()))?;
+        let encoded = self
+            .parser
+            .event(&self.name, event, data, Some(ack_id))
+            .map_err(|e| fail(e.into()))?;
         let packet =
             BroadcastPacket::encoded(self.name.clone(), Some(ack_id), encoded).map_err(fail)?;
         let (sink, mut answers) = mpsc::unbounded_channel();

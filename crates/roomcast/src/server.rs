@@ -20,6 +20,7 @@ use crate::limits::SocketLimits;
 use crate::memory_adapter::MemoryAdapter;
 use crate::namespace::Namespace;
 use crate::observe::Observer;
+use crate::packet::Parser;
 use crate::payload::ArgsError;
 use crate::registry::{AdapterFactory, Matcher, ParentNamespace, Registry};
 use crate::socket::{EventContext, Socket};
@@ -59,6 +60,9 @@ pub struct ServerOptions {
     /// `cleanupEmptyChildNamespaces`, off by default as there). The next CONNECT to its name
     /// creates it again.
     pub cleanup_empty_child_namespaces: bool,
+    /// How packets are encoded on the wire (Node's `parser`): Socket.IO's text encoding, or
+    /// `socket.io-msgpack-parser`'s binary one; the clients must use the same.
+    pub parser: Parser,
     /// What one socket may hold and send: rooms, acknowledgements it owes, events per second
     /// (none bounded by default, as in Node).
     pub socket_limits: SocketLimits,
@@ -86,6 +90,7 @@ impl Default for ServerOptions {
             max_namespaces_per_connection: 100,
             cleanup_empty_child_namespaces: false,
             socket_limits: SocketLimits::default(),
+            parser: Parser::Json,
             http: HttpOptions::default(),
             shutdown_timeout: Duration::from_secs(10),
             raise_open_file_limit: false,
@@ -107,6 +112,7 @@ impl fmt::Debug for ServerOptions {
                 "cleanup_empty_child_namespaces",
                 &self.cleanup_empty_child_namespaces,
             )
+            .field("parser", &self.parser)
             .field("socket_limits", &self.socket_limits)
             .field("http", &self.http)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -158,12 +164,14 @@ impl Server {
             options.connection_state_recovery,
             options.cleanup_empty_child_namespaces,
             options.socket_limits,
+            options.parser,
         ));
         let root = registry.of("/");
         let handler = ServerHandler::new(
             registry.clone(),
             ConnectTimeouts::new(options.connect_timeout),
             options.max_namespaces_per_connection,
+            options.parser,
         );
         let engine = Engine::new(handler, options.engine);
         let serving = Arc::new(Serving {

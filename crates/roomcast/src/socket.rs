@@ -118,7 +118,11 @@ impl Socket {
                 id: identity.id,
                 pid: identity.pid,
                 recovered: identity.recovered,
-                outbox: Outbox::new(connection.conn().clone(), nsp.shared_name().clone()),
+                outbox: Outbox::new(
+                    connection.conn().clone(),
+                    nsp.shared_name().clone(),
+                    connection.parser(),
+                ),
                 nsp,
                 connection,
                 handshake,

@@ -18,6 +18,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use roomcast::packet::Parser;
 use roomcast::payload::Spread;
 use roomcast::{
     AckSender, AdapterFactory, Args, BroadcastOperator, ConnectError, EventRate, Namespace,
@@ -579,6 +580,11 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
         options.connect_timeout = timeout;
     }
     options.socket_limits = socket_limits()?;
+    options.parser = match std::env::var("PARSER").as_deref() {
+        Ok("msgpack") => Parser::MsgPack,
+        Ok("default") | Err(_) => Parser::Json,
+        Ok(other) => return Err(format!("PARSER must be msgpack or default, got {other:?}").into()),
+    };
     if let Some(timeout) = env_millis("SHUTDOWN_TIMEOUT")? {
         options.shutdown_timeout = timeout;
     }

@@ -18,7 +18,7 @@ use super::opts::{read_opts, read_rooms, write_emitter_opts, write_opts, JsonOpt
 use super::protocol::Protocol;
 use super::read::{event_and_args, read_json_or_msgpack, read_sockets, Fields};
 use super::stream::StreamSide;
-use crate::msgpack::{self, Writer};
+use roomcast::value::msgpack::{self, Writer};
 
 /// Request and response types (`RequestType` in the adapter's source).
 mod kind {

@@ -12,7 +12,7 @@ use super::json::NodeJson;
 use super::message::{Body, Incoming, Request, Response, WireError};
 use super::opts::{read_opts, read_rooms, write_opts, JsonOpts};
 use super::read::{event_and_args, read_sockets, Fields};
-use crate::msgpack::Writer;
+use roomcast::value::msgpack::Writer;
 
 /// Message types of the cluster protocol (`MessageType` in socket.io-adapter).
 pub(crate) mod kind {

@@ -181,7 +181,7 @@ impl Response {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum WireError {
     #[error(transparent)]
-    MessagePack(#[from] crate::msgpack::DecodeError),
+    MessagePack(#[from] roomcast::value::msgpack::DecodeError),
     #[error("invalid JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("invalid base64: {0}")]

@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use super::message::WireError;
 use super::read::{truthy, Fields};
-use crate::msgpack::Writer;
+use roomcast::value::msgpack::Writer;
 
 /// Options written as JSON: `{"rooms":[…],"except":[…]}`, then `"flags":{…}` when
 /// `with_flags` (the cluster protocol always has them; the classic requests never).

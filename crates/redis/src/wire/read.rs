@@ -6,7 +6,7 @@ use roomcast::value::{from_value, Map};
 use roomcast::Value;
 
 use super::message::WireError;
-use crate::msgpack;
+use roomcast::value::msgpack;
 
 /// A message's fields.
 pub(crate) struct Fields<'a>(&'a Map);

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STAN
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use roomcast::adapter::{BroadcastOptions, BroadcastPacket, Session};
+use roomcast::packet::Parser;
 use roomcast::Value;
 
 use super::cluster::{kind, Envelope, Tree};
@@ -16,7 +17,7 @@ use super::message::{Append, Incoming, WireError};
 use super::opts::{read_opts, read_rooms};
 use super::read::{event_and_args, Fields};
 use crate::entry::Entry;
-use crate::msgpack::{self, Writer};
+use roomcast::value::msgpack::{self, Writer};
 
 /// Base64 as Node's `Buffer.from(text, "base64")` reads it: padding or not (URL-safe
 /// characters are mapped to the standard ones first).
@@ -99,7 +100,11 @@ impl StreamSide {
     /// A broadcast of this namespace read back for a recovering session, whoever sent it, with
     /// its offset as last argument (Node replays every broadcast entry, `volatile` ones
     /// included); `None` for the other entries.
-    pub(crate) fn replayed(&self, entry: &Entry) -> Result<Option<Replayed>, WireError> {
+    pub(crate) fn replayed(
+        &self,
+        entry: &Entry,
+        parser: Parser,
+    ) -> Result<Option<Replayed>, WireError> {
         if entry.text("nsp") != Some(self.envelope.nsp())
             || entry.text("type") != Some(&kind::BROADCAST.to_string())
         {
@@ -110,7 +115,7 @@ impl StreamSide {
         let packet = Fields::of(data.value("packet")?, "packet")?;
         let (event, args) = event_and_args(packet.value("data")?)?;
         let opts = read_opts(Some(data.value("opts")?))?;
-        let packet = BroadcastPacket::new(self.envelope.nsp(), &event, args, None)
+        let packet = BroadcastPacket::encode(parser, self.envelope.nsp(), &event, args, None)
             .and_then(|packet| packet.with_offset(&entry.id))
             .map_err(|error| WireError::shape(format!("broadcast not replayable: {error}")))?;
         Ok(Some(Replayed { packet, opts }))
@@ -294,7 +299,7 @@ mod tests {
                 ("data", b"gqZwYWNrZXSCpHR5cGUCpGRhdGGSqm1pc3NlZC1iaW7EAt6tpG9wdHODpXJvb21zkaFypmV4Y2VwdJClZmxhZ3OA"),
             ],
         );
-        let replayed = side.replayed(&binary).unwrap().unwrap();
+        let replayed = side.replayed(&binary, Parser::Json).unwrap().unwrap();
         assert_eq!(
             replayed.packet.frames()[0].as_bytes(),
             br#"451-["missed-bin",{"_placeholder":true,"num":0},"1-0"]"#
@@ -369,7 +374,7 @@ mod tests {
                 ("data", br#"{"packet":{"type":2,"data":["e"]}}"#),
             ],
         );
-        assert!(side.replayed(&no_opts).is_err());
+        assert!(side.replayed(&no_opts, Parser::Json).is_err());
     }
 
     #[test]

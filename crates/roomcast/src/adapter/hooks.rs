@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::session::RecoveryOptions;
 use crate::error::Error;
+use crate::packet::Parser;
 use crate::rooms::Room;
 use crate::value::{to_value, Value};
 
@@ -25,6 +26,12 @@ pub trait NamespaceHooks: Send + Sync + 'static {
     /// Connection state recovery's options, when the server has it on: the adapter then gives
     /// each recoverable broadcast an offset and keeps what recovery needs.
     fn recovery(&self) -> Option<&RecoveryOptions>;
+    /// How the server encodes packets: an adapter encodes what other servers broadcast with it
+    /// ([`BroadcastPacket::encode`](crate::BroadcastPacket::encode)). Socket.IO's text
+    /// encoding by default.
+    fn parser(&self) -> Parser {
+        Parser::Json
+    }
     /// A server-side event from another server (`serverSideEmit`); `ack` answers it when the
     /// sender waits for answers (`serverSideEmitWithAck`).
     fn server_side_event(self: Arc<Self>, event: String, args: Vec<Value>, ack: Option<ServerAck>);

@@ -6,7 +6,9 @@ use std::sync::{Arc, OnceLock};
 use roomcast_engineio::Frame;
 
 use crate::error::Error;
-use crate::packet::{encode_event, Decoder, EncodeError, EncodedPacket, PacketData};
+use crate::packet::{
+    decode_msgpack, msgpack_with_extra_arg, Decoder, EncodeError, EncodedPacket, PacketData, Parser,
+};
 use crate::payload::Spread;
 use crate::value::Value;
 
@@ -50,8 +52,20 @@ impl BroadcastPacket {
         args: Vec<Value>,
         ack_id: Option<u64>,
     ) -> Result<BroadcastPacket, Error> {
+        BroadcastPacket::encode(Parser::Json, nsp, event, args, ack_id)
+    }
+
+    /// As [`BroadcastPacket::new`], encoded with `parser` (an adapter passes the namespace's,
+    /// [`NamespaceHooks::parser`](crate::adapter::NamespaceHooks::parser)).
+    pub fn encode(
+        parser: Parser,
+        nsp: impl Into<Arc<str>>,
+        event: &str,
+        args: Vec<Value>,
+        ack_id: Option<u64>,
+    ) -> Result<BroadcastPacket, Error> {
         let nsp = nsp.into();
-        let encoded = encode_event(&nsp, event, &Spread(&args), ack_id)?;
+        let encoded = parser.event(&nsp, event, &Spread(&args), ack_id)?;
         let packet = BroadcastPacket::encoded(nsp, ack_id, encoded)?;
         let _ = packet.decoded.set(Decoded {
             event: event.to_owned(),
@@ -66,10 +80,14 @@ impl BroadcastPacket {
         ack_id: Option<u64>,
         encoded: EncodedPacket,
     ) -> Result<BroadcastPacket, Error> {
-        let EncodedPacket { text, attachments } = encoded;
+        let EncodedPacket {
+            text,
+            attachments,
+            binary,
+        } = encoded;
         // Shared by every recipient: the clone turns the fresh buffer into a shared one once
         // here, so that each recipient's clone is a plain reference count increment.
-        let text = Frame::from_encoded_message(text.clone()).map_err(EncodeError::from)?;
+        let text = EncodedPacket::head_frame(text.clone(), binary).map_err(EncodeError::from)?;
         Ok(BroadcastPacket {
             nsp,
             ack_id,
@@ -114,6 +132,12 @@ impl BroadcastPacket {
     /// ```
     pub fn with_offset(&self, offset: &str) -> Result<BroadcastPacket, Error> {
         let (text, attachments) = self.frames.split_first().ok_or(EncodeError::NotAnEvent)?;
+        if text.is_binary() {
+            // A MessagePack packet: decoded, extended, written again.
+            let bytes = bytes::Bytes::copy_from_slice(text.as_bytes());
+            let encoded = msgpack_with_extra_arg(&bytes, Value::from(offset))?;
+            return BroadcastPacket::encoded(self.nsp.clone(), self.ack_id, encoded);
+        }
         let text = text.as_bytes();
         let Some((b']', body)) = text.split_last() else {
             return Err(EncodeError::NotAnEvent.into());
@@ -183,19 +207,10 @@ pub fn read_event(frames: &[Frame]) -> Result<(String, Vec<Value>), Error> {
 fn decode(frames: &[Frame]) -> Result<Decoded, Error> {
     let not_an_event = || Error::Encode(EncodeError::NotAnEvent);
     let (text, attachments) = frames.split_first().ok_or_else(not_an_event)?;
-    let text = std::str::from_utf8(text.as_bytes())
-        .ok()
-        .and_then(|text| text.strip_prefix('4'))
-        .ok_or_else(not_an_event)?;
-    let mut decoder = Decoder::new();
-    let mut packet = decoder.decode_text(text).map_err(|_| not_an_event())?;
-    for attachment in attachments {
-        packet = decoder
-            .decode_binary(bytes::Bytes::copy_from_slice(attachment.as_bytes()))
-            .map_err(|_| not_an_event())?;
-    }
-    let Some(packet) = packet else {
-        return Err(not_an_event());
+    let packet = if text.is_binary() {
+        decode_msgpack(text.as_bytes()).map_err(|_| not_an_event())?
+    } else {
+        decode_text(text, attachments).ok_or_else(not_an_event)?
     };
     let PacketData::Event(event) = packet.data else {
         return Err(not_an_event());
@@ -207,9 +222,25 @@ fn decode(frames: &[Frame]) -> Result<Decoded, Error> {
     })
 }
 
+/// Reads a text packet and its attachments back.
+fn decode_text(text: &Frame, attachments: &[Frame]) -> Option<crate::packet::Packet> {
+    let text = std::str::from_utf8(text.as_bytes())
+        .ok()?
+        .strip_prefix('4')?;
+    let mut decoder = Decoder::new();
+    let mut packet = decoder.decode_text(text).ok()?;
+    for attachment in attachments {
+        packet = decoder
+            .decode_binary(bytes::Bytes::copy_from_slice(attachment.as_bytes()))
+            .ok()?;
+    }
+    packet
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::packet::encode_event;
     use bytes::Bytes;
 
     #[test]
@@ -236,5 +267,21 @@ mod tests {
         assert_eq!(packet.frames()[1].as_bytes(), b"ab");
         assert_eq!(packet.args().unwrap(), &args[..]);
         assert!(BroadcastPacket::new("/", "disconnect", vec![], None).is_err());
+    }
+
+    #[test]
+    fn a_msgpack_packet_reads_back_and_takes_an_offset() {
+        let args = vec![Value::from(1), Value::Binary(Bytes::from_static(b"ab"))];
+        let packet =
+            BroadcastPacket::encode(Parser::MsgPack, "/chat", "ev", args.clone(), None).unwrap();
+        assert_eq!(packet.frames().len(), 1);
+        assert!(packet.frames()[0].is_binary());
+        let (event, read) = read_event(packet.frames()).unwrap();
+        assert_eq!((event.as_str(), read), ("ev", args.clone()));
+        let with_offset = packet.with_offset("12-0").unwrap();
+        let (_, read) = read_event(with_offset.frames()).unwrap();
+        let mut expected = args;
+        expected.push(Value::from("12-0"));
+        assert_eq!(read, expected);
     }
 }

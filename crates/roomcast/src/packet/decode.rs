@@ -62,6 +62,15 @@ pub enum DecodeError {
         /// What the payload is.
         got: &'static str,
     },
+    /// A binary message that is not one MessagePack value (the msgpack parser).
+    #[error("invalid MessagePack packet: {0}")]
+    InvalidMsgPack(#[source] crate::value::msgpack::DecodeError),
+    /// A MessagePack packet that `socket.io-msgpack-parser` refuses, with its message.
+    #[error("{0}")]
+    InvalidMsgPackPacket(&'static str),
+    /// A text message for the msgpack parser, which takes binary messages only.
+    #[error("text message received by the msgpack parser")]
+    TextForMsgPack,
     /// An event whose data array is empty.
     #[error("event without a name (empty data array)")]
     EmptyEvent,

@@ -15,10 +15,14 @@ use crate::value::ValueError;
 /// send right after it, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedPacket {
-    /// The complete Engine.IO text packet, `4` (message) included, UTF-8.
+    /// The complete Engine.IO text packet, `4` (message) included, UTF-8; with the msgpack
+    /// parser, the packet's MessagePack bytes (a binary message).
     pub text: Bytes,
-    /// Binary attachments, each sent as its own binary Engine.IO message.
+    /// Binary attachments, each sent as its own binary Engine.IO message (none with the
+    /// msgpack parser).
     pub attachments: Vec<Bytes>,
+    /// Whether `text` is a binary message (the msgpack parser).
+    pub(crate) binary: bool,
 }
 
 impl EncodedPacket {
@@ -30,11 +34,33 @@ impl EncodedPacket {
         EncodedPacket {
             text,
             attachments: Vec::new(),
+            binary: false,
         }
     }
 
-    /// The text packet as a `&str`.
+    /// A MessagePack packet: one binary message.
+    pub(crate) fn msgpack(bytes: Vec<u8>) -> EncodedPacket {
+        EncodedPacket {
+            text: Bytes::from(bytes),
+            attachments: Vec::new(),
+            binary: true,
+        }
+    }
+
+    /// The first message as a frame: the text packet, or the MessagePack one.
+    pub(crate) fn head_frame(text: Bytes, binary: bool) -> Result<Frame, InvalidFrame> {
+        if binary {
+            Ok(Frame::binary(text))
+        } else {
+            Frame::from_encoded_message(text)
+        }
+    }
+
+    /// The text packet as a `&str` (empty for a MessagePack packet).
     pub fn as_str(&self) -> &str {
+        if self.binary {
+            return "";
+        }
         std::str::from_utf8(&self.text).unwrap_or_default()
     }
 
@@ -43,7 +69,7 @@ impl EncodedPacket {
     /// would allocate).
     pub fn into_frames(self) -> Result<Vec<Frame>, EncodeError> {
         let mut frames = Vec::with_capacity(1 + self.attachments.len());
-        frames.push(Frame::from_encoded_message(self.text)?);
+        frames.push(EncodedPacket::head_frame(self.text, self.binary)?);
         frames.extend(self.attachments.into_iter().map(Frame::binary));
         Ok(frames)
     }
@@ -161,6 +187,7 @@ fn finish(
     Ok(EncodedPacket {
         text: out.freeze(),
         attachments,
+        binary: false,
     })
 }
 

@@ -28,6 +28,8 @@
 
 mod decode;
 mod encode;
+mod msgpack;
+mod parser;
 mod types;
 
 pub use decode::{DecodeError, Decoder};
@@ -35,6 +37,8 @@ pub use encode::{
     encode_ack, encode_connect, encode_connect_error, encode_disconnect, encode_event, EncodeError,
     EncodedPacket,
 };
+pub use parser::Parser;
+pub(crate) use parser::{decode_msgpack, msgpack_with_extra_arg, PacketReader};
 pub use types::{
     is_reserved_event, Ack, Event, Packet, PacketData, PacketType, RawJson, RESERVED_EVENTS,
 };

@@ -35,6 +35,7 @@
 
 mod de;
 mod model;
+pub mod msgpack;
 mod ser;
 
 pub use de::from_value;

@@ -1,42 +1,58 @@
-//! MessagePack as Node's adapters write and read it (notepack.io 3): the smallest integer
+//! MessagePack as Node writes and reads it (socket.io-msgpack-parser and the Redis adapters) (notepack.io 3): the smallest integer
 //! encoding for integral numbers, float64 for the rest, `str8` from 32 bytes, `bin` for binary;
 //! maps written in the key order the caller gives. Reading accepts every MessagePack value and
 //! maps it the way notepack does (binary and the legacy ext 0 to bytes, timestamps to the ISO
 //! date string JavaScript would print, `undefined` and nil to null).
 
+use super::{Map, Number, Value};
 use bytes::Bytes;
 use rmpv::Value as Msg;
-use roomcast::value::{Map, Number, Value};
 
 /// A MessagePack buffer being written.
+///
+/// ```
+/// use roomcast::value::{msgpack, Value};
+///
+/// let mut writer = msgpack::Writer::new();
+/// writer.value(&Value::from("hi"));
+/// let bytes = writer.finish();
+/// assert_eq!(bytes, [0xa2, b'h', b'i']);
+/// assert_eq!(msgpack::decode(&bytes).unwrap(), Value::from("hi"));
+/// ```
 #[derive(Default)]
-pub(crate) struct Writer {
+pub struct Writer {
     buf: Vec<u8>,
 }
 
 // Writing into a Vec cannot fail: the results of rmp's writers are infallible here.
 impl Writer {
-    pub(crate) fn new() -> Writer {
+    /// An empty buffer.
+    pub fn new() -> Writer {
         Writer::default()
     }
 
-    pub(crate) fn finish(self) -> Vec<u8> {
+    /// What was written.
+    pub fn finish(self) -> Vec<u8> {
         self.buf
     }
 
-    pub(crate) fn nil(&mut self) {
+    /// `nil`.
+    pub fn nil(&mut self) {
         let _ = rmp::encode::write_nil(&mut self.buf);
     }
 
-    pub(crate) fn bool(&mut self, value: bool) {
+    /// A boolean.
+    pub fn bool(&mut self, value: bool) {
         let _ = rmp::encode::write_bool(&mut self.buf, value);
     }
 
-    pub(crate) fn uint(&mut self, value: u64) {
+    /// An unsigned integer, in its smallest encoding.
+    pub fn uint(&mut self, value: u64) {
         let _ = rmp::encode::write_uint(&mut self.buf, value);
     }
 
-    pub(crate) fn int(&mut self, value: i64) {
+    /// A signed integer, in its smallest encoding.
+    pub fn int(&mut self, value: i64) {
         match u64::try_from(value) {
             Ok(value) => self.uint(value),
             Err(_) => {
@@ -45,25 +61,29 @@ impl Writer {
         }
     }
 
-    pub(crate) fn str(&mut self, value: &str) {
+    /// A string.
+    pub fn str(&mut self, value: &str) {
         let _ = rmp::encode::write_str(&mut self.buf, value);
     }
 
-    pub(crate) fn bin(&mut self, value: &[u8]) {
+    /// Binary data.
+    pub fn bin(&mut self, value: &[u8]) {
         let _ = rmp::encode::write_bin(&mut self.buf, value);
     }
 
-    pub(crate) fn array(&mut self, len: usize) {
+    /// The head of an array of `len` values (written next).
+    pub fn array(&mut self, len: usize) {
         let _ = rmp::encode::write_array_len(&mut self.buf, u32::try_from(len).unwrap_or(u32::MAX));
     }
 
-    pub(crate) fn map(&mut self, len: usize) {
+    /// The head of a map of `len` key-value pairs (written next).
+    pub fn map(&mut self, len: usize) {
         let _ = rmp::encode::write_map_len(&mut self.buf, u32::try_from(len).unwrap_or(u32::MAX));
     }
 
     /// A JavaScript number: integral values in the smallest integer encoding, others as
     /// float64 (as notepack writes any JS number).
-    pub(crate) fn number(&mut self, number: &Number) {
+    pub fn number(&mut self, number: &Number) {
         if let Some(value) = number.as_u64() {
             return self.uint(value);
         }
@@ -79,7 +99,7 @@ impl Writer {
     }
 
     /// Any value; object keys in their (sorted) order.
-    pub(crate) fn value(&mut self, value: &Value) {
+    pub fn value(&mut self, value: &Value) {
         match value {
             Value::Null => self.nil(),
             Value::Bool(value) => self.bool(*value),
@@ -105,9 +125,11 @@ impl Writer {
 
 /// Why bytes are not one MessagePack value.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum DecodeError {
+pub enum DecodeError {
+    /// Not MessagePack, truncated, or nested too deep.
     #[error("invalid MessagePack: {0}")]
     Invalid(#[from] rmpv::decode::Error),
+    /// More bytes after the value.
     #[error("{0} trailing bytes after the MessagePack value")]
     Trailing(usize),
 }
@@ -116,7 +138,7 @@ pub(crate) enum DecodeError {
 const MAX_DEPTH: usize = 128;
 
 /// Reads exactly one value.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Value, DecodeError> {
+pub fn decode(bytes: &[u8]) -> Result<Value, DecodeError> {
     let mut rest = bytes;
     let msg = rmpv::decode::read_value_with_max_depth(&mut rest, MAX_DEPTH)?;
     if !rest.is_empty() {
