@@ -127,7 +127,8 @@ pub fn env_millis(name: &str) -> Result<Option<Duration>, String> {
     env_number(name).map(|ms| ms.map(Duration::from_millis))
 }
 
-fn env_number<T: std::str::FromStr>(name: &str) -> Result<Option<T>, String> {
+/// A number from the environment variable `name`, if set.
+pub fn env_number<T: std::str::FromStr>(name: &str) -> Result<Option<T>, String> {
     match std::env::var(name) {
         Ok(value) => value
             .trim()

@@ -14,7 +14,7 @@ use crate::handler::{run_inline, spawn_inline};
 use crate::handshake::Handshake;
 use crate::namespace::Namespace;
 use crate::outbox::Outbox;
-use crate::packet::{Packet, PacketData, Parser, RawJson};
+use crate::packet::{AttachmentLimits, Packet, PacketData, Parser, RawJson};
 use crate::registry::Registry;
 use crate::socket::{Identity, Socket};
 use crate::value::Value;
@@ -33,6 +33,8 @@ pub struct ServerHandler {
     max_namespaces: usize,
     /// How packets are encoded.
     parser: Parser,
+    /// What a binary packet may carry.
+    attachments: AttachmentLimits,
 }
 
 impl ServerHandler {
@@ -41,12 +43,14 @@ impl ServerHandler {
         timeouts: ConnectTimeouts,
         max_namespaces: usize,
         parser: Parser,
+        attachments: AttachmentLimits,
     ) -> ServerHandler {
         ServerHandler {
             registry,
             timeouts,
             max_namespaces,
             parser,
+            attachments,
         }
     }
 }
@@ -59,7 +63,12 @@ impl roomcast_engineio::Handler for ServerHandler {
         self.registry
             .observers()
             .tell(|observer| observer.connection_opened(id, transport));
-        let connection = Arc::new(Connection::new(conn, self.max_namespaces, self.parser));
+        let connection = Arc::new(Connection::new(
+            conn,
+            self.max_namespaces,
+            self.parser,
+            self.attachments,
+        ));
         self.timeouts.watch(&connection);
         Client {
             registry: self.registry.clone(),

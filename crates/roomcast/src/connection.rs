@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use roomcast_engineio::Socket as EngineSocket;
 
 use crate::connect_timeout::Joining;
-use crate::packet::{Decoder, PacketReader, Parser};
+use crate::packet::{AttachmentLimits, PacketReader, Parser};
 
 /// A connection and its sockets.
 pub(crate) struct Connection<S> {
@@ -37,10 +37,15 @@ pub(crate) enum Slot<S> {
 }
 
 impl<S: Clone> Connection<S> {
-    pub(crate) fn new(conn: EngineSocket, max_namespaces: usize, parser: Parser) -> Connection<S> {
+    pub(crate) fn new(
+        conn: EngineSocket,
+        max_namespaces: usize,
+        parser: Parser,
+        attachments: AttachmentLimits,
+    ) -> Connection<S> {
         Connection {
             conn,
-            reader: Mutex::new(PacketReader::new(parser, Decoder::DEFAULT_MAX_ATTACHMENTS)),
+            reader: Mutex::new(PacketReader::new(parser, attachments)),
             parser,
             slots: Mutex::new(HashMap::new()),
             joined: AtomicBool::new(false),

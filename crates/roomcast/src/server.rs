@@ -20,7 +20,7 @@ use crate::limits::SocketLimits;
 use crate::memory_adapter::MemoryAdapter;
 use crate::namespace::Namespace;
 use crate::observe::Observer;
-use crate::packet::Parser;
+use crate::packet::{AttachmentLimits, Parser};
 use crate::payload::ArgsError;
 use crate::registry::{AdapterFactory, Matcher, ParentNamespace, Registry};
 use crate::socket::{EventContext, Socket};
@@ -63,6 +63,13 @@ pub struct ServerOptions {
     /// How packets are encoded on the wire (Node's `parser`): Socket.IO's text encoding, or
     /// `socket.io-msgpack-parser`'s binary one; the clients must use the same.
     pub parser: Parser,
+    /// How many binary attachments one packet may carry (default 10); a packet announcing
+    /// more closes its connection with a logged reason.
+    pub max_attachments: usize,
+    /// How many bytes the attachments of one packet may add up to, which is what a connection
+    /// holds while a binary packet is incomplete (default 10 MB); beyond, the connection is
+    /// closed with a logged reason. Each attachment is also bounded by `engine.max_payload`.
+    pub max_attachment_bytes: usize,
     /// What one socket may hold and send: rooms, acknowledgements it owes, events per second
     /// (none bounded by default, as in Node).
     pub socket_limits: SocketLimits,
@@ -89,6 +96,8 @@ impl Default for ServerOptions {
             connection_state_recovery: None,
             max_namespaces_per_connection: 100,
             cleanup_empty_child_namespaces: false,
+            max_attachments: 10,
+            max_attachment_bytes: 10_000_000,
             socket_limits: SocketLimits::default(),
             parser: Parser::Json,
             http: HttpOptions::default(),
@@ -113,6 +122,8 @@ impl fmt::Debug for ServerOptions {
                 &self.cleanup_empty_child_namespaces,
             )
             .field("parser", &self.parser)
+            .field("max_attachments", &self.max_attachments)
+            .field("max_attachment_bytes", &self.max_attachment_bytes)
             .field("socket_limits", &self.socket_limits)
             .field("http", &self.http)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -172,6 +183,10 @@ impl Server {
             ConnectTimeouts::new(options.connect_timeout),
             options.max_namespaces_per_connection,
             options.parser,
+            AttachmentLimits {
+                count: options.max_attachments,
+                bytes: options.max_attachment_bytes,
+            },
         );
         let engine = Engine::new(handler, options.engine);
         let serving = Arc::new(Serving {

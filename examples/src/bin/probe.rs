@@ -27,7 +27,8 @@ use roomcast::{
 use roomcast_admin::{instrument, AdminOptions, Auth, Mode};
 use roomcast_engineio::{serve_with, Config, Cors, Engine, EngineLayer};
 use roomcast_examples::{
-    env_millis, http_options, init_tracing, port, raise_open_file_limit, shutdown_signal, Echo,
+    env_millis, env_number, http_options, init_tracing, port, raise_open_file_limit,
+    shutdown_signal, Echo,
 };
 use roomcast_metrics::Metrics;
 use roomcast_redis::{RedisAdapter, SubscriptionMode};
@@ -390,20 +391,10 @@ fn build(io: &Server, suite: bool) {
 /// (events per second; with `EVENT_BURST`, default the rate, and `EVENT_RATE_OVER`, `drop` or
 /// `disconnect`).
 fn socket_limits() -> Result<SocketLimits, Box<dyn std::error::Error>> {
-    let number = |name: &str| -> Result<Option<u32>, String> {
-        std::env::var(name)
-            .ok()
-            .map(|value| {
-                value
-                    .parse()
-                    .map_err(|_| format!("{name} must be a number, got {value:?}"))
-            })
-            .transpose()
-    };
     let mut limits = SocketLimits::default();
-    limits.max_rooms = number("MAX_ROOMS_PER_SOCKET")?.map(|max| max as usize);
-    limits.max_pending_acks = number("MAX_PENDING_ACKS")?.map(|max| max as usize);
-    if let Some(per_second) = number("EVENT_RATE")? {
+    limits.max_rooms = env_number("MAX_ROOMS_PER_SOCKET")?;
+    limits.max_pending_acks = env_number("MAX_PENDING_ACKS")?;
+    if let Some(per_second) = env_number("EVENT_RATE")? {
         let over = match std::env::var("EVENT_RATE_OVER").as_deref() {
             Ok("disconnect") => OverRate::Disconnect,
             Ok("drop") | Err(_) => OverRate::Drop,
@@ -413,7 +404,7 @@ fn socket_limits() -> Result<SocketLimits, Box<dyn std::error::Error>> {
                 )
             }
         };
-        let burst = number("EVENT_BURST")?.unwrap_or(per_second);
+        let burst = env_number("EVENT_BURST")?.unwrap_or(per_second);
         limits.event_rate = Some(EventRate::new(per_second, burst, over));
     }
     Ok(limits)
@@ -580,6 +571,12 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
         options.connect_timeout = timeout;
     }
     options.socket_limits = socket_limits()?;
+    if let Some(max) = env_number("MAX_ATTACHMENTS")? {
+        options.max_attachments = max;
+    }
+    if let Some(max) = env_number("MAX_ATTACHMENT_BYTES")? {
+        options.max_attachment_bytes = max;
+    }
     options.parser = match std::env::var("PARSER").as_deref() {
         Ok("msgpack") => Parser::MsgPack,
         Ok("default") | Err(_) => Parser::Json,

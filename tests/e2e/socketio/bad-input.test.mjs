@@ -196,3 +196,36 @@ describe('one connection asking for more namespaces than allowed', { skip: TARGE
     assert.equal(await emitWithAck(other.socket, 'echo', 'fresh'), 'fresh');
   });
 });
+
+// ServerOptions::max_attachments and max_attachment_bytes (probe MAX_ATTACHMENTS,
+// MAX_ATTACHMENT_BYTES): a packet announcing more attachments, or whose attachments add up to
+// more bytes, closes its connection; one within both goes through.
+describe('binary attachment limits', { skip: TARGET === 'node' && 'Node has no such options' }, () => {
+  let limited;
+  before(async () => {
+    limited = await startServer('probe', { MAX_ATTACHMENTS: '2', MAX_ATTACHMENT_BYTES: '1000' });
+  });
+  after(() => limited?.stop());
+
+  const attempt = async (count, size) => {
+    const { socket: bystander } = await connect(limited.url, '/', ['websocket']);
+    const raw = await RawClient.open(limited.port);
+    await raw.connect('/');
+    const args = Array.from({ length: count }, (_, i) => placeholder(i)).join(',');
+    raw.send(`5${count}-1["echo",${args}]`);
+    for (let i = 0; i < count; i += 1) raw.sendBinary(Buffer.alloc(size, i));
+    const outcome = await Promise.race([raw.waitClosed().then(() => 'closed'), raw.next().then((reply) => reply)]);
+    assert.equal(await emitWithAck(bystander, 'echo', 'still here'), 'still here');
+    return outcome;
+  };
+
+  it('a packet within both limits is echoed', async () => {
+    assert.equal(await attempt(2, 400), `62-1[${placeholder(0)},${placeholder(1)}]`);
+  });
+  it('more attachments than max_attachments close the connection', async () => {
+    assert.equal(await attempt(3, 10), 'closed');
+  });
+  it('attachments adding up to more than max_attachment_bytes close the connection', async () => {
+    assert.equal(await attempt(2, 600), 'closed');
+  });
+});

@@ -71,6 +71,12 @@ pub enum DecodeError {
     /// A text message for the msgpack parser, which takes binary messages only.
     #[error("text message received by the msgpack parser")]
     TextForMsgPack,
+    /// The attachments of a packet add up to more bytes than the decoder's limit.
+    #[error("binary attachments exceed the maximum of {max} bytes")]
+    AttachmentsTooLarge {
+        /// The decoder's limit.
+        max: usize,
+    },
     /// An event whose data array is empty.
     #[error("event without a name (empty data array)")]
     EmptyEvent,
@@ -212,6 +218,8 @@ struct Pending {
     args: Vec<Value>,
     expected: usize,
     buffers: Vec<Bytes>,
+    /// The bytes of `buffers`.
+    bytes: usize,
 }
 
 /// Decodes the Engine.IO messages of one connection into Socket.IO packets.
@@ -238,6 +246,8 @@ struct Pending {
 #[derive(Debug)]
 pub struct Decoder {
     max_attachments: usize,
+    /// The most bytes the attachments of one packet may add up to.
+    max_attachment_bytes: usize,
     pending: Option<Pending>,
 }
 
@@ -258,8 +268,15 @@ impl Decoder {
 
     /// A decoder accepting up to `max` attachments per packet.
     pub fn with_max_attachments(max: usize) -> Decoder {
+        Decoder::with_limits(max, usize::MAX)
+    }
+
+    /// A decoder accepting up to `max` attachments per packet, adding up to at most
+    /// `max_bytes` (what a connection holds while a binary packet is incomplete).
+    pub fn with_limits(max: usize, max_bytes: usize) -> Decoder {
         Decoder {
             max_attachments: max,
+            max_attachment_bytes: max_bytes,
             pending: None,
         }
     }
@@ -357,6 +374,12 @@ impl Decoder {
     /// packet. Returns the packet once its last attachment arrived.
     pub fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
         let pending = self.pending.as_mut().ok_or(DecodeError::UnexpectedBinary)?;
+        pending.bytes = pending.bytes.saturating_add(data.len());
+        if pending.bytes > self.max_attachment_bytes {
+            let max = self.max_attachment_bytes;
+            self.pending = None;
+            return Err(DecodeError::AttachmentsTooLarge { max });
+        }
         pending.buffers.push(data);
         if pending.buffers.len() < pending.expected {
             return Ok(None);
@@ -500,6 +523,7 @@ fn binary_header(header: Header<'_>, nsp: Cow<'static, str>) -> Result<Pending, 
         args,
         expected: header.attachments,
         buffers: Vec::with_capacity(header.attachments.min(16)),
+        bytes: 0,
     })
 }
 

@@ -38,7 +38,7 @@ pub use encode::{
     EncodedPacket,
 };
 pub use parser::Parser;
-pub(crate) use parser::{decode_msgpack, msgpack_with_extra_arg, PacketReader};
+pub(crate) use parser::{decode_msgpack, msgpack_with_extra_arg, AttachmentLimits, PacketReader};
 pub use types::{
     is_reserved_event, Ack, Event, Packet, PacketData, PacketType, RawJson, RESERVED_EVENTS,
 };

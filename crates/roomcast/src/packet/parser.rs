@@ -99,6 +99,15 @@ impl Parser {
     }
 }
 
+/// How many binary attachments one packet may carry, and how many bytes they may add up to
+/// (what a connection holds while a binary packet is incomplete). The msgpack parser has no
+/// attachments: its packets are bounded by the transport's `max_payload`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AttachmentLimits {
+    pub(crate) count: usize,
+    pub(crate) bytes: usize,
+}
+
 /// What reads one connection's packets: the text decoder (which keeps the state of a binary
 /// packet waiting for its attachments), or the stateless MessagePack one.
 #[derive(Debug)]
@@ -108,9 +117,9 @@ pub(crate) enum PacketReader {
 }
 
 impl PacketReader {
-    pub(crate) fn new(parser: Parser, max_attachments: usize) -> PacketReader {
+    pub(crate) fn new(parser: Parser, limits: AttachmentLimits) -> PacketReader {
         match parser {
-            Parser::Json => PacketReader::Json(Decoder::with_max_attachments(max_attachments)),
+            Parser::Json => PacketReader::Json(Decoder::with_limits(limits.count, limits.bytes)),
             Parser::MsgPack => PacketReader::MsgPack,
         }
     }
