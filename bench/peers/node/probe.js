@@ -188,6 +188,7 @@ async function main() {
     cleanupEmptyChildNamespaces: process.env.CLEANUP_EMPTY_CHILD_NAMESPACES === "1",
     ...(process.env.CONNECT_TIMEOUT && { connectTimeout: Number(process.env.CONNECT_TIMEOUT) }),
     ...(process.env.PARSER === "msgpack" && { parser: require("socket.io-msgpack-parser") }),
+    allowEIO3: process.env.ALLOW_EIO3 === "1",
     ...(redis && { adapter: redis.adapter }),
     ...(process.env.RECOVERY === "1" && {
       connectionStateRecovery: {

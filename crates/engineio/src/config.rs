@@ -62,6 +62,10 @@ pub struct Config {
     pub allow_request: Option<AllowRequest>,
     /// WebSocket per-message compression; off by default, as in Node.
     pub per_message_deflate: Option<Deflate>,
+    /// Whether Engine.IO v3 clients (`socket.io-client` 2.x) are accepted too (Node's
+    /// `allowEIO3`, off by default): the client pings and the server answers, v3 polling
+    /// payloads, binary WebSocket frames with their type byte.
+    pub allow_eio3: bool,
 }
 
 impl Default for Config {
@@ -80,6 +84,7 @@ impl Default for Config {
             cors: None,
             allow_request: None,
             per_message_deflate: None,
+            allow_eio3: false,
         }
     }
 }
@@ -99,6 +104,7 @@ impl std::fmt::Debug for Config {
             .field("cors", &self.cors)
             .field("allow_request", &self.allow_request.is_some())
             .field("per_message_deflate", &self.per_message_deflate)
+            .field("allow_eio3", &self.allow_eio3)
             .finish()
     }
 }

@@ -19,7 +19,7 @@ use crate::polling;
 use crate::request::RequestInfo;
 use crate::session::{Registry, Session};
 use crate::sid::Sid;
-use crate::socket::{CloseReason, Shared, Socket, TransportKind};
+use crate::socket::{CloseReason, Protocol, Shared, Socket, TransportKind};
 use crate::ws;
 use crate::BoxError;
 use tokio::time::Instant;
@@ -227,8 +227,10 @@ impl<H: Handler> Engine<H> {
                 session.finish(CloseReason::PingTimeout);
                 return fail(HttpError::UnknownSid, None);
             }
-            if query.eio.as_deref() != Some("4") {
-                // Every session here speaks v4; a request in another version is not its own.
+            if Protocol::from_query(query.eio.as_deref(), config.allow_eio3)
+                != Some(session.shared.protocol)
+            {
+                // A request in another revision than the session's is not its own.
                 return fail(HttpError::BadRequest, None);
             }
             if upgrade {
@@ -242,7 +244,7 @@ impl<H: Handler> Engine<H> {
                 return fail(HttpError::BadRequest, None);
             }
             return match *req.method() {
-                Method::GET => polling::get(&session).await,
+                Method::GET => polling::get(&session, !query.b64).await,
                 Method::POST => polling::post(&session, req).await,
                 _ => empty_response(StatusCode::INTERNAL_SERVER_ERROR),
             };
@@ -259,19 +261,19 @@ impl<H: Handler> Engine<H> {
                 return fail(HttpError::Forbidden, message.as_deref());
             }
         }
-        if query.eio.as_deref() != Some("4") {
+        let Some(protocol) = Protocol::from_query(query.eio.as_deref(), config.allow_eio3) else {
             return fail(HttpError::UnsupportedProtocolVersion, None);
-        }
+        };
         match transport {
             TransportKind::Polling => {
-                let (_, open) = self.open_session(info, TransportKind::Polling);
-                polling::text_response(&open)
+                let (_, open) = self.open_session(info, protocol, TransportKind::Polling);
+                polling::first_response(protocol, &open)
             }
             TransportKind::WebSocket => {
                 let Some(accepted) = ws::accept(config, &mut req) else {
                     return fail(HttpError::BadRequest, None);
                 };
-                let (session, _) = self.open_session(info, TransportKind::WebSocket);
+                let (session, _) = self.open_session(info, protocol, TransportKind::WebSocket);
                 ws::run_new(session, accepted)
             }
         }
@@ -282,12 +284,14 @@ impl<H: Handler> Engine<H> {
     pub(crate) fn open_session(
         &self,
         request: RequestInfo,
+        protocol: Protocol,
         transport: TransportKind,
     ) -> (Arc<Session<H>>, Frame) {
         let config = &self.inner.config;
         let sid = Sid::new();
         let shared = Arc::new(Shared::new(
             sid,
+            protocol,
             Arc::new(request),
             transport,
             config.max_buffered_bytes,
@@ -346,6 +350,8 @@ struct Query {
     transport: Option<String>,
     sid: Option<String>,
     eio: Option<String>,
+    /// A v3 client that takes no binary payloads (`b64=1`).
+    b64: bool,
 }
 
 impl Query {
@@ -354,9 +360,14 @@ impl Query {
             transport: None,
             sid: None,
             eio: None,
+            b64: false,
         };
         for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             let slot = match key.as_ref() {
+                "b64" => {
+                    parsed.b64 = true;
+                    continue;
+                }
                 "transport" => &mut parsed.transport,
                 "sid" => &mut parsed.sid,
                 "EIO" => &mut parsed.eio,

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::handler::Handler;
 use crate::packet::Frame;
 use crate::session::Session;
-use crate::socket::CloseReason;
+use crate::socket::{CloseReason, Protocol};
 
 /// The timers of a session, copied out of the [`Config`].
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +35,9 @@ impl Timing {
 /// them; a request that finds the pong overdue ends the session at once (see
 /// [`Shared::pong_overdue`](crate::socket::Shared::pong_overdue)).
 pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing, start: Instant) {
+    if session.shared.protocol == Protocol::V3 {
+        return drive_v3(session, timing, start).await;
+    }
     let shared = session.shared.clone();
     let ended = shared.ended();
     tokio::pin!(ended);
@@ -64,6 +67,35 @@ pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing, 
                         return;
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The heartbeat of a v3 session: the client pings (the session answers each, see
+/// `Session::on_packet`); without a ping for `ping_interval + ping_timeout`, the session ends,
+/// as Node's `resetPingTimeout` does for v3.
+async fn drive_v3<H: Handler>(session: Arc<Session<H>>, timing: Timing, start: Instant) {
+    let shared = session.shared.clone();
+    let ended = shared.ended();
+    tokio::pin!(ended);
+    let allowance = timing.ping_interval + timing.ping_timeout;
+    let mut deadline = start + allowance;
+    loop {
+        tokio::select! {
+            _ = &mut ended => return,
+            _ = shared.close_requested.notified() => {
+                tokio::select! {
+                    _ = &mut ended => {}
+                    _ = sleep(timing.close_timeout) => session.finish(shared.close_reason()),
+                }
+                return;
+            }
+            _ = shared.pong.notified() => deadline = Instant::now() + allowance,
+            _ = sleep_until(deadline) => {
+                tracing::debug!(sid = %shared.id, "no ping within ping_interval + ping_timeout");
+                session.finish(CloseReason::PingTimeout);
+                return;
             }
         }
     }

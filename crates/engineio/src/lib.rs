@@ -51,6 +51,7 @@ mod session;
 mod sid;
 mod signal;
 mod socket;
+mod v3;
 mod ws;
 
 pub use config::{AllowFuture, AllowRequest, Config, Cors, CorsOrigin, Deflate, Transports};
@@ -63,7 +64,7 @@ pub use packet::{Frame, InvalidFrame, Message, ParseError};
 pub use request::{RemoteAddr, RequestInfo};
 pub use service::{EngineLayer, EngineService};
 pub use sid::{IdHash, IdHasher, Sid};
-pub use socket::{CloseReason, Socket, TransportKind};
+pub use socket::{CloseReason, Protocol, Socket, TransportKind};
 
 /// The boxed error type bodies and services may fail with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -147,6 +147,11 @@ impl Frame {
         Frame::text(Bytes::from_static(b"2"))
     }
 
+    /// `3`: the answer to a v3 client's ping.
+    pub(crate) fn pong() -> Frame {
+        Frame::text(Bytes::from_static(b"3"))
+    }
+
     pub(crate) fn pong_probe() -> Frame {
         Frame::text(Bytes::from_static(b"3probe"))
     }
@@ -164,10 +169,6 @@ impl Frame {
 
     pub(crate) fn is_close(&self) -> bool {
         self.kind == FrameKind::Close
-    }
-
-    pub(crate) fn bytes(&self) -> &Bytes {
-        &self.bytes
     }
 }
 
@@ -207,6 +208,9 @@ pub enum ParseError {
     /// A `b` packet whose payload is not base64.
     #[error("invalid base64 in binary packet")]
     InvalidBase64,
+    /// A v3 polling payload whose framing (lengths, separators) is broken.
+    #[error("invalid payload framing")]
+    InvalidPayload,
 }
 
 /// Decodes one text packet (`4hello`, `2probe`, `3`, `1`, `5`, `6`).

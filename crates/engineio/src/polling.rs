@@ -12,9 +12,10 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 
 use crate::error::{empty_response, HttpError};
 use crate::handler::Handler;
-use crate::packet::{decode_payload, encode_payload, Frame, Packet};
+use crate::packet::{decode_payload, encode_payload, Frame, Packet, ParseError};
 use crate::session::Session;
-use crate::socket::{CloseReason, Shared, TransportKind};
+use crate::socket::{CloseReason, Protocol, Shared, TransportKind};
+use crate::v3;
 use crate::BoxError;
 
 /// Clears a session's "request in progress" flag however the request ends.
@@ -35,18 +36,35 @@ impl Drop for Active<'_> {
     }
 }
 
-/// A 200 response carrying a polling payload.
-pub(crate) fn text_response(frame: &Frame) -> Response<Full<Bytes>> {
-    payload_response(frame.bytes().clone())
+/// The answer to a polling handshake: the open packet, framed for the client's revision.
+pub(crate) fn first_response(protocol: Protocol, open: &Frame) -> Response<Full<Bytes>> {
+    frames_response(protocol, std::slice::from_ref(open), true)
 }
 
-fn payload_response(body: Bytes) -> Response<Full<Bytes>> {
+/// A 200 response carrying `frames` as a polling payload of the client's revision (a v3 client
+/// that takes binary gets a binary payload when there is binary to send).
+fn frames_response(
+    protocol: Protocol,
+    frames: &[Frame],
+    supports_binary: bool,
+) -> Response<Full<Bytes>> {
+    let (body, binary) = match protocol {
+        Protocol::V4 => {
+            let mut body =
+                BytesMut::with_capacity(frames.iter().map(|frame| frame.len() + 1).sum());
+            encode_payload(frames, &mut body);
+            (body.freeze(), false)
+        }
+        Protocol::V3 => v3::encode_payload(frames, supports_binary),
+    };
     let mut res = Response::new(Full::new(body));
     let headers = res.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=UTF-8"),
-    );
+    let content_type = if binary {
+        "application/octet-stream"
+    } else {
+        "text/plain; charset=UTF-8"
+    };
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
@@ -71,16 +89,24 @@ impl<H: Handler> Drop for Cancelled<'_, H> {
     }
 }
 
-pub(crate) async fn get<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<Bytes>> {
+/// A long-poll; `supports_binary`: a v3 client may be sent a binary payload (no `b64=1`).
+pub(crate) async fn get<H: Handler>(
+    session: &Arc<Session<H>>,
+    supports_binary: bool,
+) -> Response<Full<Bytes>> {
     let mut cancelled = Cancelled(Some(session));
-    let response = take_or_wait(session).await;
+    let response = take_or_wait(session, supports_binary).await;
     cancelled.0 = None;
     response
 }
 
 /// Answers a GET with what is queued, waiting while nothing is.
-async fn take_or_wait<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<Bytes>> {
+async fn take_or_wait<H: Handler>(
+    session: &Arc<Session<H>>,
+    supports_binary: bool,
+) -> Response<Full<Bytes>> {
     let shared = &*session.shared;
+    let protocol = shared.protocol;
     {
         let mut state = shared.lock();
         if state.transport != TransportKind::Polling {
@@ -129,18 +155,18 @@ async fn take_or_wait<H: Handler>(session: &Arc<Session<H>>) -> Response<Full<By
             Some(CloseReason::TransportClose) => Frame::noop(),
             _ => Frame::close(),
         };
-        return text_response(&frame);
+        return frames_response(protocol, &[frame], supports_binary);
     }
     let closing = batch.iter().position(Frame::is_close);
     if let Some(index) = closing {
         batch.truncate(index + 1);
     }
-    let mut body = BytesMut::with_capacity(batch.iter().map(|frame| frame.len() + 1).sum());
-    encode_payload(&batch, &mut body);
+    let batch = batch.make_contiguous();
+    let response = frames_response(protocol, batch, supports_binary);
     if closing.is_some() {
         session.finish(shared.close_reason());
     }
-    payload_response(body.freeze())
+    response
 }
 
 pub(crate) async fn post<H, B>(session: &Arc<Session<H>>, req: Request<B>) -> Response<Full<Bytes>>
@@ -163,12 +189,12 @@ where
     }
     let _active = Active { shared, get: false };
     let max_payload = session.config().max_payload;
-    if req
+    let binary = req
         .headers()
         .get(header::CONTENT_TYPE)
         .map(HeaderValue::as_bytes)
-        == Some(b"application/octet-stream")
-    {
+        == Some(b"application/octet-stream");
+    if binary && shared.protocol == Protocol::V4 {
         tracing::warn!(sid = %shared.id, "binary POST body on an EIO=4 session");
         session.finish(CloseReason::TransportError);
         return HttpError::BadRequest.response(None);
@@ -205,29 +231,31 @@ where
             return empty_response(StatusCode::BAD_REQUEST);
         }
     };
-    match std::str::from_utf8(&body) {
-        Ok(payload) => {
-            for packet in decode_payload(payload) {
-                let result = match packet {
-                    Ok(Packet::Close) => {
-                        session.finish(CloseReason::TransportClose);
-                        break;
-                    }
-                    Ok(packet) => session.on_packet(packet),
-                    Err(error) => {
-                        tracing::warn!(sid = %shared.id, %error, "bad packet in POST body");
-                        Err(CloseReason::ParseError)
-                    }
-                };
-                if let Err(reason) = result {
-                    session.finish(reason);
-                    break;
-                }
+    let packets: Box<dyn Iterator<Item = Result<Packet, ParseError>>> =
+        match (shared.protocol, binary, std::str::from_utf8(&body)) {
+            (Protocol::V3, true, _) => all_or_error(v3::decode_binary_payload(&body)),
+            (Protocol::V3, false, Ok(payload)) => all_or_error(v3::decode_text_payload(payload)),
+            (Protocol::V4, _, Ok(payload)) => Box::new(decode_payload(payload)),
+            (_, _, Err(_)) => {
+                tracing::warn!(sid = %shared.id, "POST body is not UTF-8");
+                Box::new(std::iter::once(Err(ParseError::InvalidPayload)))
             }
-        }
-        Err(_) => {
-            tracing::warn!(sid = %shared.id, "POST body is not UTF-8");
-            session.finish(CloseReason::ParseError);
+        };
+    for packet in packets {
+        let result = match packet {
+            Ok(Packet::Close) => {
+                session.finish(CloseReason::TransportClose);
+                break;
+            }
+            Ok(packet) => session.on_packet(packet),
+            Err(error) => {
+                tracing::warn!(sid = %shared.id, %error, "bad packet in POST body");
+                Err(CloseReason::ParseError)
+            }
+        };
+        if let Err(reason) = result {
+            session.finish(reason);
+            break;
         }
     }
     let mut res = Response::new(Full::new(Bytes::from_static(b"ok")));
@@ -235,4 +263,14 @@ where
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// A v3 payload's packets, or its error alone: Node drops the whole payload at a framing error.
+fn all_or_error(
+    decoded: Result<Vec<Packet>, ParseError>,
+) -> Box<dyn Iterator<Item = Result<Packet, ParseError>>> {
+    match decoded {
+        Ok(packets) => Box::new(packets.into_iter().map(Ok)),
+        Err(error) => Box::new(std::iter::once(Err(error))),
+    }
 }

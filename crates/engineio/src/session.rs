@@ -11,9 +11,9 @@ use parking_lot::RwLock;
 
 use crate::config::Config;
 use crate::handler::{Connection, Handler};
-use crate::packet::{Message, Packet};
+use crate::packet::{Frame, Message, Packet};
 use crate::sid::{IdHasher, Sid};
-use crate::socket::{CloseReason, Shared};
+use crate::socket::{CloseReason, Protocol, Shared};
 
 /// The open sessions of an engine, by id.
 pub(crate) type Registry<H> = RwLock<HashMap<Sid, Arc<Session<H>>, IdHasher>>;
@@ -60,10 +60,20 @@ impl<H: Handler> Session<H> {
                 self.deliver(message);
                 Ok(())
             }
-            Packet::Pong => {
+            Packet::Pong if self.shared.protocol == Protocol::V4 => {
                 self.shared.set_pong_deadline(None);
                 self.shared.pong.notify_one();
                 Ok(())
+            }
+            // v3: the client pings, the server answers and counts it as a heartbeat.
+            Packet::Ping { probe: false } if self.shared.protocol == Protocol::V3 => {
+                self.shared.push_control(Frame::pong());
+                self.shared.pong.notify_one();
+                Ok(())
+            }
+            Packet::Pong => {
+                tracing::warn!(sid = %self.shared.id, "client sent a pong: invalid heartbeat direction");
+                Err(CloseReason::TransportError)
             }
             // Over polling a close packet ends the session (the POST handler acts on it before
             // it gets here); over WebSocket, as in Node, it is ignored: clients close the

@@ -53,6 +53,26 @@ impl fmt::Display for CloseReason {
     }
 }
 
+/// The Engine.IO protocol revision a session speaks (the `EIO` query parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// Engine.IO v3 (`socket.io-client` 2.x), with [`Config::allow_eio3`](crate::Config::allow_eio3).
+    V3,
+    /// Engine.IO v4.
+    V4,
+}
+
+impl Protocol {
+    /// The revision from the `EIO` query parameter, if it is one the server may speak.
+    pub(crate) fn from_query(eio: Option<&str>, allow_eio3: bool) -> Option<Protocol> {
+        match eio {
+            Some("4") => Some(Protocol::V4),
+            Some("3") if allow_eio3 => Some(Protocol::V3),
+            _ => None,
+        }
+    }
+}
+
 /// The transport a session currently uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransportKind {
@@ -128,6 +148,11 @@ impl Socket {
         self.shared.request_close();
     }
 
+    /// The Engine.IO protocol revision the client speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.shared.protocol
+    }
+
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
         self.shared.lock().ended
@@ -145,6 +170,8 @@ impl fmt::Debug for Socket {
 /// The state every transport of a session shares.
 pub(crate) struct Shared {
     pub(crate) id: Sid,
+    /// The protocol revision the client speaks.
+    pub(crate) protocol: Protocol,
     pub(crate) request: Arc<RequestInfo>,
     state: Mutex<State>,
     /// Wakes the polling GET waiting for frames (also when the session ends or upgrades).
@@ -234,12 +261,14 @@ impl State {
 impl Shared {
     pub(crate) fn new(
         id: Sid,
+        protocol: Protocol,
         request: Arc<RequestInfo>,
         transport: TransportKind,
         max_buffered_bytes: usize,
     ) -> Shared {
         Shared {
             id,
+            protocol,
             request,
             state: Mutex::new(State {
                 queue: VecDeque::new(),

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use roomcast_engineio::{CloseReason, Connection as EngineConnection, Message, Sid};
+use roomcast_engineio::{CloseReason, Connection as EngineConnection, Message, Protocol, Sid};
 
 use crate::adapter::{LocalSocket, RestoredSession};
 use crate::connect_timeout::ConnectTimeouts;
@@ -70,10 +70,16 @@ impl roomcast_engineio::Handler for ServerHandler {
             self.attachments,
         ));
         self.timeouts.watch(&connection);
-        Client {
+        let client = Client {
             registry: self.registry.clone(),
             connection,
+        };
+        if client.legacy() {
+            // A Socket.IO v2 client is in `/` from the start, without asking (Node does the
+            // same for Engine.IO v3 connections).
+            client.join(String::from("/"), Value::Object(Default::default()));
         }
+        client
     }
 
     fn on_refused(&self, code: u8) {
@@ -96,9 +102,26 @@ impl Client {
         self.connection.conn()
     }
 
+    /// Whether the client speaks Socket.IO v2 over Engine.IO v3.
+    fn legacy(&self) -> bool {
+        self.conn().protocol() == Protocol::V3
+    }
+
     fn on_packet(&self, packet: Packet) {
         let kind = packet.packet_type();
         let Packet { nsp, data } = packet;
+        if self.legacy() {
+            if let PacketData::Connect(_) = data {
+                // A v2 client names its namespace with its query: `/chat?token=abc` is `/chat`
+                // with the auth `{"token": "abc"}`.
+                let (name, auth) = legacy_namespace(&nsp);
+                if self.connection.slot(&name).is_none() {
+                    return self.join(name, auth);
+                }
+                tracing::warn!(sid = %self.conn().id(), nsp = name, "second CONNECT to a namespace, closing the connection");
+                return self.conn().close();
+            }
+        }
         let socket = match self.connection.slot(&nsp) {
             Some(Slot::Connected(socket)) => Some(socket),
             Some(Slot::Connecting) => None,
@@ -138,6 +161,11 @@ impl Client {
                 return;
             }
         };
+        self.join(nsp, auth);
+    }
+
+    /// Starts joining `nsp` with `auth`, unless the connection is in too many namespaces.
+    fn join(&self, nsp: String, auth: Value) {
         if !self.connection.begin(&nsp) {
             tracing::warn!(sid = %self.conn().id(), nsp, "too many namespaces on one connection, CONNECT refused");
             // Not `refuse`: the namespace's slot, if any, is another attempt's.
@@ -157,8 +185,13 @@ impl Client {
 
     /// Tells the client its CONNECT to `nsp` is refused.
     fn send_connect_error(&self, nsp: &str, message: &str, data: Option<&serde_json::Value>) {
-        let sent = (self.connection.parser())
-            .connect_error(nsp, message, data)
+        let parser = self.connection.parser();
+        let encoded = if self.legacy() {
+            parser.connect_error_v2(nsp, message, data)
+        } else {
+            parser.connect_error(nsp, message, data)
+        };
+        let sent = encoded
             .map_err(Into::into)
             .and_then(|encoded| self.outbox(nsp).send(encoded));
         if let Err(error) = sent {
@@ -178,6 +211,14 @@ impl Client {
         nsp.ready().await;
         let (identity, restored) = match restore(&nsp, &auth).await {
             Some((identity, restored)) => (identity, Some(restored)),
+            None if self.legacy() && name == "/" => {
+                // As Node, a v2 client's socket in `/` takes the connection's id, which is
+                // what the client takes as its `socket.id`.
+                (
+                    Identity::with_id(self.conn().id(), nsp.recovery().is_some()),
+                    None,
+                )
+            }
             None => (Identity::fresh(nsp.recovery().is_some()), None),
         };
         let handshake = Handshake::new(self.conn().request().clone(), auth);
@@ -204,8 +245,13 @@ impl Client {
             }
         }
         let pid = socket.pid();
-        let sent = (self.connection.parser())
-            .connect(&name, socket.id().as_str(), pid.as_ref().map(Sid::as_str))
+        let parser = self.connection.parser();
+        let reply = if self.legacy() {
+            parser.connect_v2(&name)
+        } else {
+            parser.connect(&name, socket.id().as_str(), pid.as_ref().map(Sid::as_str))
+        };
+        let sent = reply
             .map_err(Into::into)
             .and_then(|encoded| socket.outbox().send(encoded));
         if let Err(error) = sent {
@@ -308,4 +354,14 @@ impl EngineConnection for Client {
             socket.close(reason);
         }
     }
+}
+
+/// A Socket.IO v2 CONNECT's namespace and the auth its query carries (Node:
+/// `Client._parseNamespace`).
+fn legacy_namespace(nsp: &str) -> (String, Value) {
+    let (path, query) = nsp.split_once('?').unwrap_or((nsp, ""));
+    let auth = form_urlencoded::parse(query.as_bytes())
+        .map(|(key, value)| (key.into_owned(), Value::from(value.as_ref())))
+        .collect();
+    (path.to_owned(), Value::Object(auth))
 }

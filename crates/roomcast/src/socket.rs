@@ -723,6 +723,14 @@ impl Identity {
         }
     }
 
+    /// A fresh socket with a given id (a Socket.IO v2 client's socket in `/`).
+    pub(crate) fn with_id(id: Sid, recovery: bool) -> Identity {
+        Identity {
+            id,
+            ..Identity::fresh(recovery)
+        }
+    }
+
     /// The socket of a recovered session (`None` if its ids are not ids).
     pub(crate) fn recovered(session: &Session) -> Option<Identity> {
         Some(Identity {

@@ -564,6 +564,7 @@ async fn run(suite: bool) -> Result<(), Box<dyn std::error::Error>> {
     options.engine.ping_timeout = ping_timeout;
     options.engine.max_payload = 1_000_000;
     options.engine.cors = Some(Cors::default());
+    options.engine.allow_eio3 = flag("ALLOW_EIO3");
     if let Some(timeout) = env_millis("REQUEST_TIMEOUT")? {
         options.engine.request_timeout = timeout;
     }

@@ -20,7 +20,8 @@ use super::message::{Assembler, WsMessage};
 use crate::handler::Handler;
 use crate::packet::{decode_owned, decode_text, Frame, Message, Packet};
 use crate::session::Session;
-use crate::socket::{CloseReason, Shared, TransportKind};
+use crate::socket::{CloseReason, Protocol, Shared, TransportKind};
+use crate::v3;
 
 /// Read buffer growth step.
 const READ_CHUNK: usize = 4096;
@@ -154,12 +155,27 @@ impl<IO: WsIo> WsTransport<IO> {
         } else {
             OP_TEXT
         };
+        self.queue_payload(opcode, frame.as_bytes())
+    }
+
+    /// Encodes a frame for a v3 client: binary with its packet type byte first.
+    fn queue_v3(&mut self, frame: &Frame) -> Result<(), WsError> {
+        if !frame.is_binary() {
+            return self.queue(frame);
+        }
+        let mut prefixed = Vec::with_capacity(frame.len() + 1);
+        prefixed.push(v3::BINARY_MESSAGE_PREFIX);
+        prefixed.extend_from_slice(frame.as_bytes());
+        self.queue_payload(OP_BINARY, &prefixed)
+    }
+
+    fn queue_payload(&mut self, opcode: u8, payload: &[u8]) -> Result<(), WsError> {
         match &mut self.deflate {
-            Some(deflate) if deflate.wants(frame.len()) => {
-                deflate.compress(frame.as_bytes(), &mut self.compressed)?;
+            Some(deflate) if deflate.wants(payload.len()) => {
+                deflate.compress(payload, &mut self.compressed)?;
                 frame::write(&mut self.write_buf, opcode, true, &self.compressed);
             }
-            _ => frame::write(&mut self.write_buf, opcode, false, frame.as_bytes()),
+            _ => frame::write(&mut self.write_buf, opcode, false, payload),
         }
         Ok(())
     }
@@ -276,7 +292,11 @@ async fn write_batch<IO: WsIo>(
             closing = true;
             break;
         }
-        ws.queue(&frame).map_err(|error| (error, None))?;
+        let queued = match shared.protocol {
+            Protocol::V4 => ws.queue(&frame),
+            Protocol::V3 => ws.queue_v3(&frame),
+        };
+        queued.map_err(|error| (error, None))?;
     }
     if batch.capacity() > IDLE_QUEUE_CAPACITY {
         // Let go of what a burst grew, so that an idle connection keeps no queue memory.
@@ -304,10 +324,19 @@ async fn on_message<H: Handler, IO: WsIo>(
                 Err((WsError::Eof, Some(CloseReason::ParseError)))
             }
         },
-        WsMessage::Binary(bytes) => {
+        WsMessage::Binary(bytes) if session.shared.protocol == Protocol::V4 => {
             session.deliver(Message::Binary(bytes));
             Ok(())
         }
+        WsMessage::Binary(bytes) => match v3::decode_binary_packet(bytes) {
+            Ok(packet) => session
+                .on_packet(packet)
+                .map_err(|reason| (WsError::Eof, Some(reason))),
+            Err(error) => {
+                tracing::warn!(sid = %session.shared.id, %error, "bad engine.io v3 binary packet");
+                Err((WsError::Eof, Some(CloseReason::ParseError)))
+            }
+        },
         WsMessage::Ping(payload) => {
             frame::write(&mut ws.write_buf, OP_PONG, false, &payload);
             ws.flush().await.map_err(|error| (error, None))

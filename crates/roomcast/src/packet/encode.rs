@@ -243,6 +243,43 @@ pub fn encode_connect_error<D: Serialize + ?Sized>(
     Ok(EncodedPacket::text(buf))
 }
 
+/// Encodes the CONNECT reply a Socket.IO v2 client (Engine.IO v3) expects: no payload.
+///
+/// ```
+/// use roomcast::packet::encode_connect_v2;
+/// assert_eq!(encode_connect_v2("/").unwrap().as_str(), "40");
+/// assert_eq!(encode_connect_v2("/admin").unwrap().as_str(), "40/admin,");
+/// ```
+pub fn encode_connect_v2(nsp: &str) -> Result<EncodedPacket, EncodeError> {
+    Ok(EncodedPacket::text(start(
+        PacketType::Connect,
+        nsp,
+        None,
+        0,
+    )?))
+}
+
+/// Encodes the CONNECT_ERROR a Socket.IO v2 client expects: the error's data, or its message
+/// as a string.
+///
+/// ```
+/// use roomcast::packet::encode_connect_error_v2;
+/// let encoded = encode_connect_error_v2("/", "Not authorized", None).unwrap();
+/// assert_eq!(encoded.as_str(), r#"44"Not authorized""#);
+/// ```
+pub fn encode_connect_error_v2(
+    nsp: &str,
+    message: &str,
+    data: Option<&serde_json::Value>,
+) -> Result<EncodedPacket, EncodeError> {
+    let mut buf = start(PacketType::ConnectError, nsp, None, message.len() + 8)?;
+    match data {
+        Some(data) => serde_json::to_writer((&mut buf).writer(), data)?,
+        None => serde_json::to_writer((&mut buf).writer(), message)?,
+    }
+    Ok(EncodedPacket::text(buf))
+}
+
 /// Encodes a DISCONNECT.
 ///
 /// ```

@@ -34,8 +34,8 @@ mod types;
 
 pub use decode::{DecodeError, Decoder};
 pub use encode::{
-    encode_ack, encode_connect, encode_connect_error, encode_disconnect, encode_event, EncodeError,
-    EncodedPacket,
+    encode_ack, encode_connect, encode_connect_error, encode_connect_error_v2, encode_connect_v2,
+    encode_disconnect, encode_event, EncodeError, EncodedPacket,
 };
 pub use parser::Parser;
 pub(crate) use parser::{decode_msgpack, msgpack_with_extra_arg, AttachmentLimits, PacketReader};

@@ -80,6 +80,29 @@ pub(crate) fn connect_error<D: Serialize + ?Sized>(
     ))
 }
 
+/// The CONNECT reply of a Socket.IO v2 client: no data.
+pub(crate) fn connect_v2(nsp: &str) -> Result<EncodedPacket, EncodeError> {
+    Ok(packet(PacketType::Connect, check_nsp(nsp)?, None, None))
+}
+
+/// The CONNECT_ERROR of a Socket.IO v2 client: the error's data, or its message.
+pub(crate) fn connect_error_v2(
+    nsp: &str,
+    message: &str,
+    data: Option<&serde_json::Value>,
+) -> Result<EncodedPacket, EncodeError> {
+    let data = match data {
+        Some(data) => to_value(data)?,
+        None => Value::from(message),
+    };
+    Ok(packet(
+        PacketType::ConnectError,
+        check_nsp(nsp)?,
+        Some(&data),
+        None,
+    ))
+}
+
 /// A DISCONNECT (no data).
 pub(crate) fn disconnect(nsp: &str) -> Result<EncodedPacket, EncodeError> {
     Ok(packet(PacketType::Disconnect, check_nsp(nsp)?, None, None))

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::decode::{DecodeError, Decoder};
 use super::encode::{
-    encode_ack, encode_connect, encode_connect_error, encode_disconnect, encode_event, EncodeError,
-    EncodedPacket,
+    encode_ack, encode_connect, encode_connect_error, encode_connect_error_v2, encode_connect_v2,
+    encode_disconnect, encode_event, EncodeError, EncodedPacket,
 };
 use super::msgpack;
 use super::types::Packet;
@@ -58,6 +58,27 @@ impl Parser {
         match self {
             Parser::Json => encode_connect_error(nsp, message, data),
             Parser::MsgPack => msgpack::connect_error(nsp, message, data),
+        }
+    }
+
+    /// The CONNECT reply to a Socket.IO v2 client (no session id in it).
+    pub fn connect_v2(self, nsp: &str) -> Result<EncodedPacket, EncodeError> {
+        match self {
+            Parser::Json => encode_connect_v2(nsp),
+            Parser::MsgPack => msgpack::connect_v2(nsp),
+        }
+    }
+
+    /// A CONNECT_ERROR to a Socket.IO v2 client: `data` if given, else the message alone.
+    pub fn connect_error_v2(
+        self,
+        nsp: &str,
+        message: &str,
+        data: Option<&serde_json::Value>,
+    ) -> Result<EncodedPacket, EncodeError> {
+        match self {
+            Parser::Json => encode_connect_error_v2(nsp, message, data),
+            Parser::MsgPack => msgpack::connect_error_v2(nsp, message, data),
         }
     }
 
