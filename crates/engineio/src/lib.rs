@@ -39,6 +39,9 @@ mod config;
 mod cors;
 mod engine;
 mod error;
+#[cfg(feature = "fuzz")]
+#[doc(hidden)]
+pub mod fuzz;
 mod handler;
 mod heartbeat;
 mod http;

@@ -75,7 +75,8 @@ where
 /// Out of file descriptors (`EMFILE`, `ENFILE`), the loop neither spins nor stops: it logs
 /// once per episode, closes each new connection at once (with one descriptor held in reserve
 /// for that) or, when it cannot, waits with a growing back-off, and takes connections again
-/// as soon as descriptors are free.
+/// as soon as descriptors are free. An episode ends, with a second log line, at the first
+/// accept a second after the last failed one.
 ///
 /// ```no_run
 /// # async fn run<H: roomcast_engineio::Handler>(engine: roomcast_engineio::Engine<H>) -> std::io::Result<()> {
@@ -147,13 +148,25 @@ struct Starvation {
     /// One descriptor held in reserve: released to accept and close a connection the process
     /// cannot serve, so that the client is refused instead of left waiting in the backlog.
     reserve: Option<std::fs::File>,
-    /// The current episode: when it began, and how many connections were refused.
-    episode: Option<(Instant, u64)>,
+    /// The current episode, if any.
+    episode: Option<Episode>,
     delay: Duration,
+}
+
+/// A run of accepts failing for want of descriptors.
+struct Episode {
+    since: Instant,
+    /// The last accept that failed.
+    last: Instant,
+    /// Connections closed at once.
+    refused: u64,
 }
 
 const FIRST_DELAY: Duration = Duration::from_millis(10);
 const MAX_DELAY: Duration = Duration::from_secs(1);
+/// An episode ends after this long without a failed accept: a process at its limit frees and
+/// takes descriptors back and forth, which is one episode, not many.
+const QUIET: Duration = Duration::from_secs(1);
 
 impl Starvation {
     fn new() -> Starvation {
@@ -167,13 +180,19 @@ impl Starvation {
     /// Begins an episode (logged once), then refuses one waiting connection with the reserve
     /// descriptor. Returns whether one was refused; if not, the caller backs off.
     fn shed(&mut self, listener: &TcpListener, error: &std::io::Error) -> bool {
+        let now = Instant::now();
         let episode = self.episode.get_or_insert_with(|| {
             tracing::warn!(
                 %error,
                 "out of file descriptors: refusing new connections until some are freed"
             );
-            (Instant::now(), 0)
+            Episode {
+                since: now,
+                last: now,
+                refused: 0,
+            }
         });
+        episode.last = now;
         let Some(reserve) = self.reserve.take() else {
             self.reserve = open_reserve();
             return false;
@@ -181,7 +200,7 @@ impl Starvation {
         drop(reserve);
         let refused = matches!(listener.accept().now_or_never(), Some(Ok(_)));
         if refused {
-            episode.1 += 1;
+            episode.refused += 1;
         }
         self.reserve = open_reserve();
         refused
@@ -192,9 +211,16 @@ impl Starvation {
         self.delay = (self.delay * 2).min(MAX_DELAY);
     }
 
-    /// Ends the episode, if one is running, with a log line.
+    /// A connection was accepted: ends the episode, with a log line, once no accept has failed
+    /// for [`QUIET`].
     fn recovered(&mut self) {
-        if let Some((since, refused)) = self.episode.take() {
+        let Some(episode) = &self.episode else {
+            return;
+        };
+        if episode.last.elapsed() < QUIET {
+            return;
+        }
+        if let Some(Episode { since, refused, .. }) = self.episode.take() {
             tracing::warn!(
                 refused,
                 after = ?since.elapsed(),

@@ -58,6 +58,9 @@ mod connection;
 mod disconnect;
 mod error;
 mod extensions;
+#[cfg(feature = "fuzz")]
+#[doc(hidden)]
+pub mod fuzz;
 mod handler;
 mod handshake;
 mod limits;

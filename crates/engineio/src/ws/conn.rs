@@ -30,6 +30,8 @@ const READ_CHUNK: usize = 4096;
 const KEEP_WRITE_CAPACITY: usize = 1024;
 /// A drained frame queue with more room than this is released.
 const IDLE_QUEUE_CAPACITY: usize = 8;
+/// How long a closed WebSocket waits for the client to close its side.
+const LINGER: Duration = Duration::from_secs(2);
 
 /// The stream under a WebSocket. Reading waits for readiness before it takes a buffer where the
 /// stream allows it, so that an idle connection holds no read buffer at all.
@@ -132,7 +134,7 @@ impl<IO: WsIo> WsTransport<IO> {
     }
 
     /// The next message. Cancel-safe: partial input stays buffered in `self`.
-    async fn read(&mut self) -> Result<WsMessage, WsError> {
+    pub(crate) async fn read(&mut self) -> Result<WsMessage, WsError> {
         loop {
             while let Some(raw) = frame::parse(&mut self.read_buf, self.max_payload)? {
                 if let Some(message) =
@@ -197,11 +199,25 @@ impl<IO: WsIo> WsTransport<IO> {
         self.flush().await
     }
 
-    /// Sends a close frame (best effort) and shuts the connection down.
+    /// Sends a close frame (best effort) and shuts the connection down, then reads and drops
+    /// what the client still sends (its own close frame, events already on their way) until it
+    /// closes too, for at most [`LINGER`]: a socket closed with unread input is reset by the
+    /// kernel, and the client would lose what it had not read yet (the last packets, the close
+    /// frame).
     pub(crate) async fn close(mut self, code: u16) {
         frame::write_close(&mut self.write_buf, code);
         let _ = self.flush().await;
         let _ = self.io.shutdown().await;
+        let drain = async {
+            loop {
+                self.read_buf.clear();
+                match self.io.read_some(&mut self.read_buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER, drain).await;
     }
 }
 

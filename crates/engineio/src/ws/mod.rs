@@ -1,8 +1,8 @@
 //! The WebSocket transport: the handshake answered over hyper, then frames over the upgraded
 //! connection.
 
-mod conn;
-mod deflate;
+pub(crate) mod conn;
+pub(crate) mod deflate;
 mod frame;
 pub(crate) mod handshake;
 mod message;
