@@ -18,9 +18,8 @@ targets=("$@")
 if ! cargo afl --version >/dev/null 2>&1; then
   cargo install cargo-afl --locked
 fi
-if ! cargo afl config --build >/dev/null 2>&1; then
-  cargo afl config --build --force
-fi
+# Builds AFL++ for this toolchain unless it is there already (cargo install may have done it).
+cargo afl config --build >/dev/null 2>&1 || true
 (cd fuzz && cargo afl build --release --quiet)
 
 status=0

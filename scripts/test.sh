@@ -3,7 +3,8 @@
 # of the lockfile, Debian's redis-server / redis-tools and Chromium), builds the binaries the
 # end-to-end tests drive, then runs the Rust tests, the end-to-end tests with the official
 # Socket.IO / Engine.IO clients (the cluster tests start their own Redis servers and Redis
-# Cluster on free ports), and the browser tests of the chat demo and its Admin UI.
+# Cluster on free ports), the browser tests of the chat demo and its Admin UI, and a short
+# coverage-guided fuzzing run of every parser of network input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,3 +43,6 @@ E2E_TARGET=node node --test --test-concurrency=1 tests/e2e/socketio/admin-ui.tes
 
 step "browser tests (headless Chromium on the chat demo and the Admin UI it serves)"
 node --test --test-concurrency=1 tests/browser/
+
+step "fuzzing: a short run of every target (AFL++ through afl.rs; installs cargo-afl when missing)"
+scripts/fuzz.sh 10

@@ -151,6 +151,7 @@ impl<IO: WsIo> WsTransport<IO> {
     }
 
     /// Encodes a frame into the write buffer.
+    #[inline]
     fn queue(&mut self, frame: &Frame) -> Result<(), WsError> {
         let opcode = if frame.is_binary() {
             OP_BINARY
@@ -171,6 +172,7 @@ impl<IO: WsIo> WsTransport<IO> {
         self.queue_payload(OP_BINARY, &prefixed)
     }
 
+    #[inline]
     fn queue_payload(&mut self, opcode: u8, payload: &[u8]) -> Result<(), WsError> {
         match &mut self.deflate {
             Some(deflate) if deflate.wants(payload.len()) => {
@@ -229,7 +231,8 @@ enum Event {
     Read(Result<WsMessage, WsError>),
 }
 
-/// Carries a session over this WebSocket until it ends.
+/// Carries a session over this WebSocket until it ends. The close at the end is boxed: its
+/// linger timer would otherwise make every connection's task larger while it is idle.
 pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: WsTransport<IO>) {
     let shared = session.shared.clone();
     let mut batch = VecDeque::new();
@@ -258,7 +261,7 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
                     state.ended
                 };
                 if ended {
-                    ws.close(CLOSE_NORMAL).await;
+                    Box::pin(ws.close(CLOSE_NORMAL)).await;
                     return;
                 }
                 write_batch(&mut ws, &mut batch, &shared).await
@@ -281,7 +284,7 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
                 }
                 let code = error.close_code().unwrap_or(CLOSE_NORMAL);
                 session.finish(reason);
-                ws.close(code).await;
+                Box::pin(ws.close(code)).await;
                 return;
             }
         }
@@ -303,14 +306,16 @@ async fn write_batch<IO: WsIo>(
         .sum();
     ws.write_buf.reserve(size);
     let mut closing = false;
+    let v3 = shared.protocol == Protocol::V3;
     for frame in batch.drain(..) {
         if frame.is_close() {
             closing = true;
             break;
         }
-        let queued = match shared.protocol {
-            Protocol::V4 => ws.queue(&frame),
-            Protocol::V3 => ws.queue_v3(&frame),
+        let queued = if v3 {
+            ws.queue_v3(&frame)
+        } else {
+            ws.queue(&frame)
         };
         queued.map_err(|error| (error, None))?;
     }

@@ -148,11 +148,11 @@ pub(crate) fn upgrade_session<H: Handler, B>(
             if !admitted {
                 // Node accepts the WebSocket, then closes it: already upgraded or upgrading.
                 tracing::debug!(sid = %session.shared.id, "second upgrade attempt refused");
-                ws.close(CLOSE_NORMAL).await;
+                Box::pin(ws.close(CLOSE_NORMAL)).await;
             } else if conn::probe(&session, &mut ws, upgrade_timeout).await {
                 conn::run(session, ws).await;
             } else {
-                ws.close(CLOSE_NORMAL).await;
+                Box::pin(ws.close(CLOSE_NORMAL)).await;
             }
         })
     });

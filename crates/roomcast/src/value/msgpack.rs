@@ -175,14 +175,35 @@ fn to_value(msg: Msg) -> Value {
     }
 }
 
-/// A map key as JavaScript's `String(key)` writes it.
+/// A map key as JavaScript's `String(key)` writes it: an object is `[object Object]`, an array
+/// its elements' strings joined with commas (null ones empty). Linear in the key's size, however
+/// deeply it nests.
 fn key_string(key: Msg) -> String {
-    match key {
-        Msg::String(text) => text.into_str().unwrap_or_default(),
-        Msg::Nil => "null".to_owned(),
-        other => match to_value(other) {
-            Value::String(text) => text,
-            other => serde_json::to_string(&other).unwrap_or_default(),
+    let mut out = String::new();
+    write_js_string(&key, &mut out, true);
+    out
+}
+
+fn write_js_string(msg: &Msg, out: &mut String, top: bool) {
+    match msg {
+        Msg::String(text) => out.push_str(text.as_str().unwrap_or_default()),
+        Msg::Nil if top => out.push_str("null"),
+        Msg::Nil => {}
+        Msg::Binary(bytes) => out.push_str(&String::from_utf8_lossy(bytes)),
+        Msg::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_js_string(item, out, false);
+            }
+        }
+        Msg::Map(_) => out.push_str("[object Object]"),
+        other => match to_value(other.clone()) {
+            Value::String(text) => out.push_str(&text),
+            Value::Null if !top => {}
+            Value::Object(_) => out.push_str("[object Object]"),
+            value => out.push_str(&serde_json::to_string(&value).unwrap_or_default()),
         },
     }
 }
@@ -318,5 +339,26 @@ mod tests {
         // Deeply nested arrays are refused, not followed.
         let deep: Vec<u8> = std::iter::repeat_n(0x91u8, 10_000).chain([0x01]).collect();
         assert!(decode(&deep).is_err());
+    }
+
+    #[test]
+    fn map_keys_read_as_javascript_strings_in_linear_time() {
+        // {1: a, true: b, null: c, [1, [2, null]]: d, {x: 1}: e}
+        let bytes = [
+            0x85, 0x01, 0xa1, b'a', 0xc3, 0xa1, b'b', 0xc0, 0xa1, b'c', 0x92, 0x01, 0x92, 0x02,
+            0xc0, 0xa1, b'd', 0x81, 0xa1, b'x', 0x01, 0xa1, b'e',
+        ];
+        let Value::Object(map) = decode(&bytes).unwrap() else {
+            panic!("a map")
+        };
+        let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["1", "1,2,", "[object Object]", "null", "true"]);
+        // Maps nested as keys 60 deep: each level is `[object Object]`, not its escaped JSON.
+        let mut nested = vec![0x81; 60];
+        nested.extend_from_slice(&[0xa1, b'k', 0x01]);
+        nested.extend(std::iter::repeat_n(0x01, 59));
+        if let Err(error) = decode(&nested) {
+            panic!("{error}");
+        }
     }
 }
