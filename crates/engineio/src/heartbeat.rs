@@ -46,13 +46,7 @@ pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing, 
         tokio::select! {
             _ = &mut ended => return,
             _ = shared.close_requested.notified() => {
-                // The transport delivers the queued close and ends the session; a polling
-                // client that never polls again is given `close_timeout`.
-                tokio::select! {
-                    _ = &mut ended => {}
-                    _ = sleep(timing.close_timeout) => session.finish(shared.close_reason()),
-                }
-                return;
+                return close_delivered(&session, ended.as_mut(), timing.close_timeout).await;
             }
             _ = sleep_until(next_ping) => {
                 let deadline = next_ping + timing.ping_timeout;
@@ -85,11 +79,7 @@ async fn drive_v3<H: Handler>(session: Arc<Session<H>>, timing: Timing, start: I
         tokio::select! {
             _ = &mut ended => return,
             _ = shared.close_requested.notified() => {
-                tokio::select! {
-                    _ = &mut ended => {}
-                    _ = sleep(timing.close_timeout) => session.finish(shared.close_reason()),
-                }
-                return;
+                return close_delivered(&session, ended.as_mut(), timing.close_timeout).await;
             }
             _ = shared.pong.notified() => deadline = Instant::now() + allowance,
             _ = sleep_until(deadline) => {
@@ -98,5 +88,18 @@ async fn drive_v3<H: Handler>(session: Arc<Session<H>>, timing: Timing, start: I
                 return;
             }
         }
+    }
+}
+
+/// After a server-side close request: the transport delivers the queued close and ends the
+/// session; a polling client that never polls again is given `close_timeout`.
+async fn close_delivered<H: Handler>(
+    session: &Session<H>,
+    ended: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+    close_timeout: Duration,
+) {
+    tokio::select! {
+        _ = ended => {}
+        _ = sleep(close_timeout) => session.finish(session.shared.close_reason()),
     }
 }

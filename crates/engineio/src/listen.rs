@@ -81,11 +81,9 @@ where
 /// ```no_run
 /// # async fn run<H: roomcast_engineio::Handler>(engine: roomcast_engineio::Engine<H>) -> std::io::Result<()> {
 /// let listener = roomcast_engineio::bind("127.0.0.1:3000").await?;
-/// let stop = tokio::signal::ctrl_c();
-/// roomcast_engineio::serve_with(listener, engine, Default::default(), async {
-///     let _ = stop.await;
-/// })
-/// .await
+/// // Serving stops when the engine begins to close.
+/// let stop = engine.closing();
+/// roomcast_engineio::serve_with(listener, engine, Default::default(), stop).await
 /// # }
 /// ```
 pub async fn serve_with<S, B>(

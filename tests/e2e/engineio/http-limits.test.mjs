@@ -42,6 +42,14 @@ async function handshakeSid(peer) {
   return /"sid":"([^"]+)"/.exec(peer.received())[1];
 }
 
+/** A polling handshake on a raw connection: the connection and the session id. */
+async function openSession(port) {
+  const peer = connect(port);
+  await peer.connected;
+  peer.socket.write(`GET ${HANDSHAKE} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  return { peer, sid: await handshakeSid(peer) };
+}
+
 describe('HTTP limits and timeouts', { skip: TARGET === 'node', timeout: 30000 }, () => {
   let server;
   before(async () => {
@@ -116,10 +124,7 @@ describe('HTTP limits and timeouts', { skip: TARGET === 'node', timeout: 30000 }
   });
 
   test('a POST declaring a body over max_payload gets 413 at once', async () => {
-    const peer = connect(server.port);
-    await peer.connected;
-    peer.socket.write(`GET ${HANDSHAKE} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    const sid = await handshakeSid(peer);
+    const { peer, sid } = await openSession(server.port);
     const post = connect(server.port);
     await post.connected;
     post.socket.write(
@@ -134,10 +139,7 @@ describe('HTTP limits and timeouts', { skip: TARGET === 'node', timeout: 30000 }
   });
 
   test('a POST body that stalls is answered with 408 after the request timeout', async () => {
-    const peer = connect(server.port);
-    await peer.connected;
-    peer.socket.write(`GET ${HANDSHAKE} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    const sid = await handshakeSid(peer);
+    const { peer, sid } = await openSession(server.port);
     const post = connect(server.port);
     await post.connected;
     post.socket.write(
