@@ -1,7 +1,7 @@
 //! The Engine.IO server: verifies each request as Node's engine.io does, owns the sessions, and
 //! hands every request of a session to its transport.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,11 +9,12 @@ use http::{Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
 
+use crate::beat::Beats;
 use crate::config::Config;
 use crate::cors;
 use crate::error::{empty_response, HttpError};
 use crate::handler::Handler;
-use crate::heartbeat::Timing;
+use crate::heartbeat;
 use crate::packet::Frame;
 use crate::polling;
 use crate::request::RequestInfo;
@@ -72,6 +73,8 @@ struct Inner<H: Handler> {
     config: Arc<Config>,
     handler: H,
     sessions: Arc<Registry<H>>,
+    /// The heartbeat of every session, started with the first.
+    beats: OnceLock<Beats>,
     /// Raised once the engine begins to close (see [`Engine::closing`]).
     closing: tokio::sync::watch::Sender<bool>,
     /// `config.path` without its trailing slash: Node serves `/engine.io` and `/engine.io/…`.
@@ -87,6 +90,7 @@ impl<H: Handler> Engine<H> {
                 config: Arc::new(config),
                 handler,
                 sessions: Arc::default(),
+                beats: OnceLock::new(),
                 closing: tokio::sync::watch::Sender::new(false),
                 prefix,
             }),
@@ -289,12 +293,17 @@ impl<H: Handler> Engine<H> {
     ) -> (Arc<Session<H>>, Frame) {
         let config = &self.inner.config;
         let sid = Sid::new();
+        let beats = self
+            .inner
+            .beats
+            .get_or_init(|| heartbeat::start(Arc::downgrade(&self.inner.sessions), config));
         let shared = Arc::new(Shared::new(
             sid,
             protocol,
             Arc::new(request),
             transport,
             config.max_buffered_bytes,
+            beats.clone(),
         ));
         let session = Arc::new(Session::new(
             shared.clone(),
@@ -325,11 +334,9 @@ impl<H: Handler> Engine<H> {
         tracing::debug!(%sid, transport = transport.as_str(), "session opened");
         let conn = self.inner.handler.on_open(Socket { shared });
         session.attach(conn);
-        tokio::spawn(crate::heartbeat::drive(
-            session.clone(),
-            Timing::new(config),
-            Instant::now(),
-        ));
+        session
+            .shared
+            .start_heartbeat(Instant::now(), config.ping_interval + config.ping_timeout);
         (session, open)
     }
 }

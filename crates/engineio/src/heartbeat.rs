@@ -1,105 +1,171 @@
-//! The per-session driver: pings every `ping_interval`, ends the session when no pong comes
-//! within `ping_timeout`, and bounds how long a server-side close waits for delivery.
+//! The heartbeat of every session of an engine, in one task: pings every `ping_interval`,
+//! ends a session whose pong does not come within `ping_timeout` (v3: whose client does not
+//! ping for both), and bounds how long a server-side close waits for delivery.
+//!
+//! Every session of an engine runs on the same timers, so within one kind the checks fall due
+//! in the order their events came: four queues, each first-in first-out, and one sleep for the
+//! earliest of their heads serve every session, where a task and a timer per session would
+//! hold about a kilobyte each. Deadlines are absolute, counted from the handshake and from each
+//! pong, so the task's lateness never moves them; a request that finds the pong overdue ends
+//! the session at once (see [`Shared::pong_overdue`](crate::socket::Shared::pong_overdue)).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use tokio::time::{sleep, sleep_until, Instant};
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
 
+use crate::beat::{Beat, Beats, Due};
 use crate::config::Config;
 use crate::handler::Handler;
-use crate::packet::Frame;
-use crate::session::Session;
-use crate::socket::{CloseReason, Protocol};
+use crate::session::{Registry, Session};
+use crate::sid::Sid;
+use crate::socket::CloseReason;
 
-/// The timers of a session, copied out of the [`Config`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Timing {
-    ping_interval: Duration,
-    ping_timeout: Duration,
-    close_timeout: Duration,
+/// Beats taken from the channel at once.
+const BATCH: usize = 256;
+
+/// Starts the heartbeat of the sessions in `registry`; it runs until the engine and every
+/// session are gone.
+pub(crate) fn start<H: Handler>(registry: Weak<Registry<H>>, config: &Config) -> Beats {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(run(receiver, registry, Wheel::new(config)));
+    Beats::new(sender)
 }
 
-impl Timing {
-    pub(crate) fn new(config: &Config) -> Timing {
-        Timing {
-            ping_interval: config.ping_interval,
-            ping_timeout: config.ping_timeout,
-            close_timeout: config.close_timeout,
-        }
-    }
-}
-
-/// Runs the session's heartbeat from `start` (the handshake) until the session ends. Deadlines
-/// are absolute, counted from the handshake and from each pong, so timer lateness never moves
-/// them; a request that finds the pong overdue ends the session at once (see
-/// [`Shared::pong_overdue`](crate::socket::Shared::pong_overdue)).
-pub(crate) async fn drive<H: Handler>(session: Arc<Session<H>>, timing: Timing, start: Instant) {
-    if session.shared.protocol == Protocol::V3 {
-        return drive_v3(session, timing, start).await;
-    }
-    let shared = session.shared.clone();
-    let ended = shared.ended();
-    tokio::pin!(ended);
-    let mut next_ping = start + timing.ping_interval;
+async fn run<H: Handler>(
+    mut receiver: mpsc::UnboundedReceiver<Beat>,
+    registry: Weak<Registry<H>>,
+    mut wheel: Wheel,
+) {
+    let mut received = Vec::with_capacity(BATCH);
     loop {
+        let next = wheel.next_due();
         tokio::select! {
-            _ = &mut ended => return,
-            _ = shared.close_requested.notified() => {
-                return close_delivered(&session, ended.as_mut(), timing.close_timeout).await;
-            }
-            _ = sleep_until(next_ping) => {
-                let deadline = next_ping + timing.ping_timeout;
-                shared.set_pong_deadline(Some(deadline));
-                shared.push_control(Frame::ping());
-                tokio::select! {
-                    _ = &mut ended => return,
-                    _ = shared.pong.notified() => next_ping = Instant::now() + timing.ping_interval,
-                    _ = sleep_until(deadline) => {
-                        tracing::debug!(sid = %shared.id, "no pong within ping_timeout");
-                        session.finish(CloseReason::PingTimeout);
-                        return;
-                    }
+            count = receiver.recv_many(&mut received, BATCH) => {
+                if count == 0 {
+                    return;
+                }
+                for (due, from, id) in received.drain(..) {
+                    wheel.queue(due).entries.push_back((from, id));
                 }
             }
-        }
-    }
-}
-
-/// The heartbeat of a v3 session: the client pings (the session answers each, see
-/// `Session::on_packet`); without a ping for `ping_interval + ping_timeout`, the session ends,
-/// as Node's `resetPingTimeout` does for v3.
-async fn drive_v3<H: Handler>(session: Arc<Session<H>>, timing: Timing, start: Instant) {
-    let shared = session.shared.clone();
-    let ended = shared.ended();
-    tokio::pin!(ended);
-    let allowance = timing.ping_interval + timing.ping_timeout;
-    let mut deadline = start + allowance;
-    loop {
-        tokio::select! {
-            _ = &mut ended => return,
-            _ = shared.close_requested.notified() => {
-                return close_delivered(&session, ended.as_mut(), timing.close_timeout).await;
-            }
-            _ = shared.pong.notified() => deadline = Instant::now() + allowance,
-            _ = sleep_until(deadline) => {
-                tracing::debug!(sid = %shared.id, "no ping within ping_interval + ping_timeout");
-                session.finish(CloseReason::PingTimeout);
-                return;
+            () = sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {
+                let Some(registry) = registry.upgrade() else { return };
+                wheel.fire(&registry, Instant::now());
             }
         }
     }
 }
 
-/// After a server-side close request: the transport delivers the queued close and ends the
-/// session; a polling client that never polls again is given `close_timeout`.
-async fn close_delivered<H: Handler>(
-    session: &Session<H>,
-    ended: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
-    close_timeout: Duration,
-) {
-    tokio::select! {
-        _ = ended => {}
-        _ = sleep(close_timeout) => session.finish(session.shared.close_reason()),
+/// Checks of one kind, in the order their events came, and their common delay.
+struct Queue {
+    delay: Duration,
+    entries: VecDeque<(Instant, Sid)>,
+}
+
+impl Queue {
+    fn new(delay: Duration) -> Queue {
+        Queue {
+            delay,
+            entries: VecDeque::new(),
+        }
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        self.entries.front().map(|(from, _)| *from + self.delay)
+    }
+
+    /// The next check due by `now`, with the instant it fell due.
+    fn pop_due(&mut self, now: Instant) -> Option<(Instant, Sid)> {
+        let due = self.next_due().filter(|due| *due <= now)?;
+        let (_, id) = self.entries.pop_front()?;
+        Some((due, id))
+    }
+
+    /// Gives back what a burst of sessions left behind once the queue is short again.
+    fn trim(&mut self) {
+        if self.entries.capacity() > 4 * self.entries.len().max(64) {
+            self.entries.shrink_to(self.entries.len() * 2);
+        }
+    }
+}
+
+/// The queues: one per [`Due`], and the pongs of the pings sent.
+struct Wheel {
+    ping: Queue,
+    pong: Queue,
+    silence: Queue,
+    close: Queue,
+}
+
+impl Wheel {
+    fn new(config: &Config) -> Wheel {
+        Wheel {
+            ping: Queue::new(config.ping_interval),
+            pong: Queue::new(config.ping_timeout),
+            silence: Queue::new(config.ping_interval + config.ping_timeout),
+            close: Queue::new(config.close_timeout),
+        }
+    }
+
+    fn queue(&mut self, due: Due) -> &mut Queue {
+        match due {
+            Due::Ping => &mut self.ping,
+            Due::Silence => &mut self.silence,
+            Due::Close => &mut self.close,
+        }
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        [&self.ping, &self.pong, &self.silence, &self.close]
+            .into_iter()
+            .filter_map(Queue::next_due)
+            .min()
+    }
+
+    /// Runs every check due by `now`.
+    fn fire<H: Handler>(&mut self, registry: &Registry<H>, now: Instant) {
+        let session = |id: &Sid| registry.read().get(id).cloned();
+        while let Some((due, id)) = self.ping.pop_due(now) {
+            let pong_due = due + self.pong.delay;
+            if session(&id).is_some_and(|session| session.shared.ping(pong_due)) {
+                // The ping goes out now; its pong is due `ping_timeout` after it was due.
+                self.pong.entries.push_back((due, id));
+            }
+        }
+        while let Some((_, id)) = self.pong.pop_due(now) {
+            if let Some(session) = session(&id) {
+                end_if_silent(&session, "no pong within ping_timeout");
+            }
+        }
+        while let Some((_, id)) = self.silence.pop_due(now) {
+            if let Some(session) = session(&id) {
+                end_if_silent(&session, "no ping within ping_interval + ping_timeout");
+            }
+        }
+        while let Some((_, id)) = self.close.pop_due(now) {
+            if let Some(session) = session(&id) {
+                session.finish(session.shared.close_reason());
+            }
+        }
+        for queue in [
+            &mut self.ping,
+            &mut self.pong,
+            &mut self.silence,
+            &mut self.close,
+        ] {
+            queue.trim();
+        }
+    }
+}
+
+/// Ends the session if its heartbeat is overdue: a later pong or client ping moved the
+/// deadline, and a server-side close waits for its own timeout instead.
+fn end_if_silent<H: Handler>(session: &Arc<Session<H>>, why: &'static str) {
+    if session.shared.heartbeat_missed() {
+        tracing::debug!(sid = %session.shared.id, "{why}");
+        session.finish(CloseReason::PingTimeout);
     }
 }

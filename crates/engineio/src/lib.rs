@@ -35,6 +35,7 @@
 //! }
 //! ```
 
+mod beat;
 mod config;
 mod cors;
 mod engine;

@@ -11,7 +11,7 @@ use parking_lot::RwLock;
 
 use crate::config::Config;
 use crate::handler::{Connection, Handler};
-use crate::packet::{Frame, Message, Packet};
+use crate::packet::{Message, Packet};
 use crate::sid::{IdHasher, Sid};
 use crate::socket::{CloseReason, Protocol, Shared};
 
@@ -61,14 +61,13 @@ impl<H: Handler> Session<H> {
                 Ok(())
             }
             Packet::Pong if self.shared.protocol == Protocol::V4 => {
-                self.shared.set_pong_deadline(None);
-                self.shared.pong.notify_one();
+                self.shared.pong();
                 Ok(())
             }
             // v3: the client pings, the server answers and counts it as a heartbeat.
             Packet::Ping { probe: false } if self.shared.protocol == Protocol::V3 => {
-                self.shared.push_control(Frame::pong());
-                self.shared.pong.notify_one();
+                self.shared
+                    .client_ping(self.config.ping_interval + self.config.ping_timeout);
                 Ok(())
             }
             Packet::Pong => {

@@ -4,11 +4,13 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::beat::{Beats, Due};
 use crate::error::SendError;
 use crate::packet::Frame;
 use crate::request::RequestInfo;
@@ -179,10 +181,8 @@ pub(crate) struct Shared {
     /// Wakes the WebSocket writer (also when the session ends). Each transport has its own:
     /// a signal has one waiter, and during an upgrade both transports wait at once.
     pub(crate) ws_wake: Signal,
-    /// Signals a pong to the heartbeat.
-    pub(crate) pong: Notify,
-    /// Signals a server-side close request to the session driver.
-    pub(crate) close_requested: Notify,
+    /// The engine's heartbeat, told of pongs, client pings and close requests.
+    beats: Beats,
     /// Woken (all waiters) when the session has ended; see [`Shared::ended`].
     end: Notify,
     reason: OnceLock<CloseReason>,
@@ -221,7 +221,8 @@ pub(crate) struct State {
     pub(crate) close_as: CloseReason,
     /// The session has ended.
     pub(crate) ended: bool,
-    /// When the pong of the last ping is due, while it has not come.
+    /// When the pong of the last ping is due, while it has not come (v3: when the client's
+    /// next ping is due).
     pong_deadline: Option<Instant>,
 }
 
@@ -265,6 +266,7 @@ impl Shared {
         request: Arc<RequestInfo>,
         transport: TransportKind,
         max_buffered_bytes: usize,
+        beats: Beats,
     ) -> Shared {
         Shared {
             id,
@@ -286,8 +288,7 @@ impl Shared {
             }),
             poll_wake: Signal::default(),
             ws_wake: Signal::default(),
-            pong: Notify::new(),
-            close_requested: Notify::new(),
+            beats,
             end: Notify::new(),
             reason: OnceLock::new(),
             max_buffered_bytes,
@@ -366,7 +367,7 @@ impl Shared {
         state.close_as = reason;
         state.enqueue_one(Frame::close());
         self.unlock_and_wake(state);
-        self.close_requested.notify_one();
+        self.beats.schedule(Due::Close, Instant::now(), self.id);
     }
 
     /// Resolves once the session has ended. Pinned once, polling it again is an atomic check.
@@ -380,8 +381,46 @@ impl Shared {
         end.await;
     }
 
-    pub(crate) fn set_pong_deadline(&self, deadline: Option<Instant>) {
-        self.state.lock().pong_deadline = deadline;
+    /// Starts the heartbeat of a session opened at `start`: the first ping (v4), or the
+    /// deadline of the client's first ping (v3), `silence` later.
+    pub(crate) fn start_heartbeat(&self, start: Instant, silence: Duration) {
+        match self.protocol {
+            Protocol::V4 => self.beats.schedule(Due::Ping, start, self.id),
+            Protocol::V3 => {
+                self.state.lock().pong_deadline = Some(start + silence);
+                self.beats.schedule(Due::Silence, start, self.id);
+            }
+        }
+    }
+
+    /// Sends a ping whose pong is due at `pong_due`, unless the session is closing. Returns
+    /// whether it was sent.
+    pub(crate) fn ping(&self, pong_due: Instant) -> bool {
+        let mut state = self.state.lock();
+        if state.closing || state.ended {
+            return false;
+        }
+        state.pong_deadline = Some(pong_due);
+        state.enqueue_one(Frame::ping());
+        self.unlock_and_wake(state);
+        true
+    }
+
+    /// A v4 pong came: the next ping is due `ping_interval` from now. A pong that answers no
+    /// ping changes nothing.
+    pub(crate) fn pong(&self) {
+        let answered = self.state.lock().pong_deadline.take().is_some();
+        if answered {
+            self.beats.schedule(Due::Ping, Instant::now(), self.id);
+        }
+    }
+
+    /// A v3 client pinged: answers it; the next ping is due `silence` from now.
+    pub(crate) fn client_ping(&self, silence: Duration) {
+        let now = Instant::now();
+        self.state.lock().pong_deadline = Some(now + silence);
+        self.push_control(Frame::pong());
+        self.beats.schedule(Due::Silence, now, self.id);
     }
 
     /// Whether the client has let a ping go unanswered past its deadline (the heartbeat's
@@ -391,6 +430,17 @@ impl Shared {
             .lock()
             .pong_deadline
             .is_some_and(|deadline| Instant::now() >= deadline)
+    }
+
+    /// Whether the heartbeat is overdue in a session that is not closing (a closing session
+    /// waits for `close_timeout` instead).
+    pub(crate) fn heartbeat_missed(&self) -> bool {
+        let state = self.state.lock();
+        !state.closing
+            && !state.ended
+            && state
+                .pong_deadline
+                .is_some_and(|deadline| Instant::now() >= deadline)
     }
 
     /// Marks the session ended and wakes everything waiting in [`Shared::ended`].
