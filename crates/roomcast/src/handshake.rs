@@ -34,13 +34,13 @@ impl Handshake {
 
     /// The request headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.request.headers
+        self.request.headers()
     }
 
     /// The value of a header, if present and text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.request
-            .headers
+            .headers()
             .get(name)
             .and_then(|value| value.to_str().ok())
     }
@@ -71,7 +71,7 @@ impl Handshake {
 
     /// Whether the request was cross-origin (it had an `Origin` header).
     pub fn xdomain(&self) -> bool {
-        self.request.headers.contains_key(http::header::ORIGIN)
+        self.request.headers().contains_key(http::header::ORIGIN)
     }
 
     /// When the connection was made.
@@ -148,24 +148,21 @@ impl Handshake {
                 }
             }
         }
-        let request = RequestInfo {
-            method: Method::GET,
-            uri: node
-                .url
+        let request = RequestInfo::from_parts(
+            Method::GET,
+            node.url
                 .and_then(|url| Uri::try_from(url).ok())
                 .unwrap_or_else(|| Uri::from_static("/")),
             headers,
-            remote_addr: node
-                .address
+            node.address
                 .and_then(|address| address.parse::<IpAddr>().ok())
                 .map(|ip| SocketAddr::new(ip.to_canonical(), 0)),
-            issued: node
-                .issued
+            node.issued
                 .filter(|ms| ms.is_finite() && *ms >= 0.0)
                 .map_or(UNIX_EPOCH, |ms| {
                     UNIX_EPOCH + Duration::from_millis(ms as u64)
                 }),
-        };
+        );
         let auth = match node.auth {
             Value::Null => Value::Object(Map::new()),
             auth => auth,
