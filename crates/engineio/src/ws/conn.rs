@@ -25,10 +25,10 @@ use crate::v3;
 
 /// Read buffer growth step.
 const READ_CHUNK: usize = 4096;
-/// A write buffer larger than this is released once written, so that an idle connection holds
-/// next to nothing; a smaller one is kept for the next batch.
-const KEEP_WRITE_CAPACITY: usize = 1024;
-/// A drained frame queue with more room than this is released.
+/// A thread's encoding buffer larger than this is released once written.
+const KEEP_WRITE_CAPACITY: usize = 64 * 1024;
+/// A drained frame queue with more room than this is released (the session's queue takes the
+/// thread's drained one in exchange, so this bounds what an idle session keeps).
 const IDLE_QUEUE_CAPACITY: usize = 8;
 /// How long a closed WebSocket waits for the client to close its side.
 const LINGER: Duration = Duration::from_secs(2);
@@ -41,6 +41,10 @@ pub(crate) trait WsIo: AsyncRead + AsyncWrite + Unpin + Send {
         &'a mut self,
         buf: &'a mut BytesMut,
     ) -> impl Future<Output = std::io::Result<usize>> + Send + 'a;
+
+    /// Writes what the stream takes without waiting; `Ok(0)` when it takes nothing now (or
+    /// cannot tell without waiting).
+    fn write_now(&mut self, buf: &[u8]) -> std::io::Result<usize>;
 }
 
 impl WsIo for TcpStream {
@@ -50,11 +54,20 @@ impl WsIo for TcpStream {
             *buf = BytesMut::new();
         }
         loop {
-            self.readable().await?;
+            // Readiness through the stream's own waker slot: no waiter node in this future,
+            // which every idle connection's task holds.
+            std::future::poll_fn(|cx| self.poll_read_ready(cx)).await?;
             match read_available(self, buf) {
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
                 result => return result,
             }
+        }
+    }
+
+    fn write_now(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.try_write(buf) {
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
+            result => result,
         }
     }
 }
@@ -103,15 +116,39 @@ impl WsIo for TokioIo<Upgraded> {
         }
         self.read_buf(buf).await
     }
+
+    fn write_now(&mut self, _buf: &[u8]) -> std::io::Result<usize> {
+        Ok(0)
+    }
+}
+
+/// What a wake-up sends: the frames taken from the session's queue and their encoding. One per
+/// worker thread, so that a connection holds neither between wake-ups; bytes the socket does
+/// not take at once move to the connection's own write buffer.
+#[derive(Default)]
+struct Outgoing {
+    frames: VecDeque<Frame>,
+    bytes: Vec<u8>,
+}
+
+thread_local! {
+    static OUTGOING: RefCell<Outgoing> = RefCell::default();
+}
+
+/// permessage-deflate: its state, and the buffer a message is compressed into.
+struct Compression {
+    deflate: Deflate,
+    compressed: Vec<u8>,
 }
 
 pub(crate) struct WsTransport<IO> {
     io: IO,
     read_buf: BytesMut,
+    /// What waits to be written: control frames, and what the socket did not take at once.
     write_buf: Vec<u8>,
     assembler: Assembler,
-    deflate: Option<Deflate>,
-    compressed: Vec<u8>,
+    /// Boxed: most connections do not compress, and every idle one holds this struct.
+    compression: Option<Box<Compression>>,
     max_payload: usize,
 }
 
@@ -127,8 +164,12 @@ impl<IO: WsIo> WsTransport<IO> {
             read_buf: BytesMut::from(&leftover[..]),
             write_buf: Vec::new(),
             assembler: Assembler::default(),
-            deflate,
-            compressed: Vec::new(),
+            compression: deflate.map(|deflate| {
+                Box::new(Compression {
+                    deflate,
+                    compressed: Vec::new(),
+                })
+            }),
             max_payload,
         }
     }
@@ -137,10 +178,11 @@ impl<IO: WsIo> WsTransport<IO> {
     pub(crate) async fn read(&mut self) -> Result<WsMessage, WsError> {
         loop {
             while let Some(raw) = frame::parse(&mut self.read_buf, self.max_payload)? {
-                if let Some(message) =
-                    self.assembler
-                        .push(raw, self.deflate.as_mut(), self.max_payload)?
-                {
+                if let Some(message) = self.assembler.push(
+                    raw,
+                    self.compression.as_deref_mut().map(|c| &mut c.deflate),
+                    self.max_payload,
+                )? {
                     return Ok(message);
                 }
             }
@@ -150,37 +192,57 @@ impl<IO: WsIo> WsTransport<IO> {
         }
     }
 
-    /// Encodes a frame into the write buffer.
+    /// Encodes a frame into `out`.
     #[inline]
-    fn queue(&mut self, frame: &Frame) -> Result<(), WsError> {
+    fn encode(&mut self, out: &mut Vec<u8>, frame: &Frame) -> Result<(), WsError> {
         let opcode = if frame.is_binary() {
             OP_BINARY
         } else {
             OP_TEXT
         };
-        self.queue_payload(opcode, frame.as_bytes())
+        self.encode_payload(out, opcode, frame.as_bytes())
     }
 
     /// Encodes a frame for a v3 client: binary with its packet type byte first.
-    fn queue_v3(&mut self, frame: &Frame) -> Result<(), WsError> {
+    fn encode_v3(&mut self, out: &mut Vec<u8>, frame: &Frame) -> Result<(), WsError> {
         if !frame.is_binary() {
-            return self.queue(frame);
+            return self.encode(out, frame);
         }
         let mut prefixed = Vec::with_capacity(frame.len() + 1);
         prefixed.push(v3::BINARY_MESSAGE_PREFIX);
         prefixed.extend_from_slice(frame.as_bytes());
-        self.queue_payload(OP_BINARY, &prefixed)
+        self.encode_payload(out, OP_BINARY, &prefixed)
     }
 
     #[inline]
-    fn queue_payload(&mut self, opcode: u8, payload: &[u8]) -> Result<(), WsError> {
-        match &mut self.deflate {
-            Some(deflate) if deflate.wants(payload.len()) => {
-                deflate.compress(payload, &mut self.compressed)?;
-                frame::write(&mut self.write_buf, opcode, true, &self.compressed);
+    fn encode_payload(
+        &mut self,
+        out: &mut Vec<u8>,
+        opcode: u8,
+        payload: &[u8],
+    ) -> Result<(), WsError> {
+        match self.compression.as_deref_mut() {
+            Some(Compression {
+                deflate,
+                compressed,
+            }) if deflate.wants(payload.len()) => {
+                deflate.compress(payload, compressed)?;
+                frame::write(out, opcode, true, compressed);
             }
-            _ => frame::write(&mut self.write_buf, opcode, false, payload),
+            _ => frame::write(out, opcode, false, payload),
         }
+        Ok(())
+    }
+
+    /// Writes `bytes` as far as the socket takes them now; the rest waits in the write buffer
+    /// for [`WsTransport::flush`].
+    fn write_or_keep(&mut self, bytes: &[u8]) -> Result<(), WsError> {
+        let written = if self.write_buf.is_empty() {
+            self.io.write_now(bytes)?
+        } else {
+            0
+        };
+        self.write_buf.extend_from_slice(&bytes[written..]);
         Ok(())
     }
 
@@ -189,15 +251,15 @@ impl<IO: WsIo> WsTransport<IO> {
             return Ok(());
         }
         self.io.write_all(&self.write_buf).await?;
-        self.write_buf.clear();
-        if self.write_buf.capacity() > KEEP_WRITE_CAPACITY {
-            self.write_buf = Vec::new();
-        }
+        self.write_buf = Vec::new();
         Ok(())
     }
 
     async fn send_now(&mut self, frame: &Frame) -> Result<(), WsError> {
-        self.queue(frame)?;
+        let mut out = std::mem::take(&mut self.write_buf);
+        let encoded = self.encode(&mut out, frame);
+        self.write_buf = out;
+        encoded?;
         self.flush().await
     }
 
@@ -233,59 +295,73 @@ enum Event {
 
 /// Carries a session over this WebSocket until it ends. The close at the end is boxed: its
 /// linger timer would otherwise make every connection's task larger while it is idle.
-pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: WsTransport<IO>) {
-    let shared = session.shared.clone();
-    let mut batch = VecDeque::new();
-    loop {
-        // Reading first lets one write carry the replies to many messages; but a client that
-        // sends faster than it reads would grow its queue without end, so past the mark the
-        // queue is written out before anything more is read (and TCP slows the client down).
-        let event = if shared.queued_bytes() < PAUSE_READING_AT {
-            tokio::select! {
-                biased;
-                read = ws.read() => Event::Read(read),
-                // Raised for frames to send, and when the session ends.
-                _ = shared.ws_wake.wait() => Event::Wake,
-            }
-        } else {
-            shared.ws_wake.wait().await;
-            Event::Wake
-        };
-        let outcome = match event {
-            Event::Wake => {
-                let ended = {
-                    let mut state = shared.lock();
-                    if !state.ended {
-                        state.take_into(&mut batch);
-                    }
-                    state.ended
-                };
-                if ended {
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn would store its arguments twice in every connection's task"
+)]
+pub(crate) fn run<H: Handler, IO: WsIo>(
+    session: Arc<Session<H>>,
+    mut ws: WsTransport<IO>,
+) -> impl Future<Output = ()> + Send {
+    // An `async fn` keeps its arguments twice (as passed, and as bound in its body): 700
+    // bytes per connection where the block, capturing them once, takes 470.
+    async move {
+        let shared = session.shared.clone();
+        loop {
+            // Reading first lets one write carry the replies to many messages; but a client that
+            // sends faster than it reads would grow its queue without end, so past the mark the
+            // queue is written out before anything more is read (and TCP slows the client down).
+            let event = if shared.queued_bytes() < PAUSE_READING_AT {
+                tokio::select! {
+                    biased;
+                    read = ws.read() => Event::Read(read),
+                    // Raised for frames to send, and when the session ends.
+                    _ = shared.ws_wake.wait() => Event::Wake,
+                }
+            } else {
+                shared.ws_wake.wait().await;
+                Event::Wake
+            };
+            let step = match event {
+                Event::Wake => send_queued(&mut ws, &shared).map_err(|error| (error, None)),
+                Event::Read(Ok(message)) => {
+                    on_message(&session, &mut ws, message).map(|()| Sent::Frames)
+                }
+                Event::Read(Err(error)) => Err((error, None)),
+            };
+            let outcome = match step {
+                Ok(Sent::Ended) => {
                     Box::pin(ws.close(CLOSE_NORMAL)).await;
                     return;
                 }
-                write_batch(&mut ws, &mut batch, &shared).await
-            }
-            Event::Read(Ok(message)) => on_message(&session, &mut ws, message).await,
-            Event::Read(Err(error)) => Err((error, None)),
-        };
-        match outcome {
-            Ok(()) => {}
-            Err((error, reason)) => {
-                let reason = reason.unwrap_or(match error {
-                    WsError::Eof => CloseReason::TransportClose,
-                    _ => CloseReason::TransportError,
-                });
-                match &error {
-                    WsError::Eof => {
-                        tracing::debug!(sid = %shared.id, "websocket closed by the client")
+                // What the socket did not take at once, and control frames (a WebSocket pong).
+                Ok(sent) => match ws.flush().await {
+                    Err(error) => Err((error, None)),
+                    Ok(()) if sent == Sent::Close => {
+                        Err((WsError::Eof, Some(shared.close_reason())))
                     }
-                    error => tracing::warn!(sid = %shared.id, %error, "closing websocket"),
+                    Ok(()) => Ok(()),
+                },
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(()) => {}
+                Err((error, reason)) => {
+                    let reason = reason.unwrap_or(match error {
+                        WsError::Eof => CloseReason::TransportClose,
+                        _ => CloseReason::TransportError,
+                    });
+                    match &error {
+                        WsError::Eof => {
+                            tracing::debug!(sid = %shared.id, "websocket closed by the client")
+                        }
+                        error => tracing::warn!(sid = %shared.id, %error, "closing websocket"),
+                    }
+                    let code = error.close_code().unwrap_or(CLOSE_NORMAL);
+                    session.finish(reason);
+                    Box::pin(ws.close(code)).await;
+                    return;
                 }
-                let code = error.close_code().unwrap_or(CLOSE_NORMAL);
-                session.finish(reason);
-                Box::pin(ws.close(code)).await;
-                return;
             }
         }
     }
@@ -294,43 +370,69 @@ pub(crate) async fn run<H: Handler, IO: WsIo>(session: Arc<Session<H>>, mut ws: 
 /// An error ends the connection; the reason, when given, overrides the one derived from it.
 type Outcome = Result<(), (WsError, Option<CloseReason>)>;
 
-/// Sends the frames taken from the queue.
-async fn write_batch<IO: WsIo>(
-    ws: &mut WsTransport<IO>,
-    batch: &mut VecDeque<Frame>,
-    shared: &Shared,
-) -> Outcome {
-    let size: usize = batch
-        .iter()
-        .map(|frame| frame::header_len(frame.len()) + frame.len())
-        .sum();
-    ws.write_buf.reserve(size);
-    let mut closing = false;
-    let v3 = shared.protocol == Protocol::V3;
-    for frame in batch.drain(..) {
-        if frame.is_close() {
-            closing = true;
-            break;
-        }
-        let queued = if v3 {
-            ws.queue_v3(&frame)
-        } else {
-            ws.queue(&frame)
-        };
-        queued.map_err(|error| (error, None))?;
-    }
-    if batch.capacity() > IDLE_QUEUE_CAPACITY {
-        // Let go of what a burst grew, so that an idle connection keeps no queue memory.
-        *batch = VecDeque::new();
-    }
-    ws.flush().await.map_err(|error| (error, None))?;
-    if closing {
-        return Err((WsError::Eof, Some(shared.close_reason())));
-    }
-    Ok(())
+/// What a wake-up found in the session's queue.
+#[derive(Debug, PartialEq, Eq)]
+enum Sent {
+    /// Frames (or nothing): written, or waiting in the connection's write buffer.
+    Frames,
+    /// Frames up to the server's close: the connection ends once they are written.
+    Close,
+    /// The session has ended.
+    Ended,
 }
 
-async fn on_message<H: Handler, IO: WsIo>(
+/// Takes the frames queued for the session, encodes them on the thread's buffer and writes
+/// what the socket takes now (the rest is left for [`WsTransport::flush`]).
+fn send_queued<IO: WsIo>(ws: &mut WsTransport<IO>, shared: &Shared) -> Result<Sent, WsError> {
+    OUTGOING.with(|outgoing| {
+        let mut outgoing = outgoing.borrow_mut();
+        let Outgoing { frames, bytes } = &mut *outgoing;
+        {
+            let mut state = shared.lock();
+            if state.ended {
+                return Ok(Sent::Ended);
+            }
+            state.take_into(frames);
+        }
+        let size: usize = frames
+            .iter()
+            .map(|frame| frame::header_len(frame.len()) + frame.len())
+            .sum();
+        bytes.reserve(size);
+        let v3 = shared.protocol == Protocol::V3;
+        let mut sent = Ok(Sent::Frames);
+        for frame in frames.drain(..) {
+            if frame.is_close() {
+                sent = Ok(Sent::Close);
+                break;
+            }
+            let encoded = if v3 {
+                ws.encode_v3(bytes, &frame)
+            } else {
+                ws.encode(bytes, &frame)
+            };
+            if let Err(error) = encoded {
+                sent = Err(error);
+                break;
+            }
+        }
+        if frames.capacity() > IDLE_QUEUE_CAPACITY {
+            *frames = VecDeque::new();
+        }
+        let written = match sent {
+            Ok(_) => ws.write_or_keep(bytes),
+            Err(_) => Ok(()),
+        };
+        bytes.clear();
+        if bytes.capacity() > KEEP_WRITE_CAPACITY {
+            *bytes = Vec::new();
+        }
+        written.and(sent)
+    })
+}
+
+/// Acts on a client message; a WebSocket ping's pong is left in the write buffer.
+fn on_message<H: Handler, IO: WsIo>(
     session: &Session<H>,
     ws: &mut WsTransport<IO>,
     message: WsMessage,
@@ -360,7 +462,7 @@ async fn on_message<H: Handler, IO: WsIo>(
         },
         WsMessage::Ping(payload) => {
             frame::write(&mut ws.write_buf, OP_PONG, false, &payload);
-            ws.flush().await.map_err(|error| (error, None))
+            Ok(())
         }
         WsMessage::Pong => Ok(()),
         WsMessage::Close => Err((WsError::Eof, Some(CloseReason::TransportClose))),

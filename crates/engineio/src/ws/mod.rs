@@ -89,6 +89,9 @@ macro_rules! with_transport {
 }
 
 /// Runs a session opened over WebSocket once the connection is upgraded; returns the 101.
+///
+/// The connection runs in a task of its own, spawned once the upgrade is through: the task
+/// that waited for it ends, and what an idle connection holds is only the connection's loop.
 pub(crate) fn run_new<H: Handler>(
     session: Arc<Session<H>>,
     accepted: Accepted,
@@ -106,10 +109,9 @@ pub(crate) fn run_new<H: Handler>(
         let deflate = accepted
             .deflate
             .map(|(offer, threshold)| Deflate::new(offer, threshold));
-        with_transport!(unwrap_io(upgraded), deflate, max_payload, |ws| conn::run(
-            session, ws
-        )
-        .await)
+        with_transport!(unwrap_io(upgraded), deflate, max_payload, |ws| {
+            tokio::spawn(conn::run(session, ws));
+        })
     });
     accepted.response
 }
@@ -150,7 +152,7 @@ pub(crate) fn upgrade_session<H: Handler, B>(
                 tracing::debug!(sid = %session.shared.id, "second upgrade attempt refused");
                 Box::pin(ws.close(CLOSE_NORMAL)).await;
             } else if conn::probe(&session, &mut ws, upgrade_timeout).await {
-                conn::run(session, ws).await;
+                tokio::spawn(conn::run(session, ws));
             } else {
                 Box::pin(ws.close(CLOSE_NORMAL)).await;
             }
