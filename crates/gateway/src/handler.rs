@@ -134,7 +134,7 @@ impl<G: Send + Sync + 'static> Route<G> {
                 // One pointer for both: a message clones it once.
                 let bound = Arc::new((handler.clone(), wired));
                 socket.on(
-                    &*event,
+                    event.to_string(),
                     move |socket: Socket, ack: AckSender, args: Args| {
                         let ack = ack.requested().then_some(ack);
                         let message = Message::new(socket, bound.1.event.clone(), args, ack);

@@ -5,7 +5,6 @@
 //! disconnected socket frees its namespace; `disconnect(true)` reaches its siblings) and is what
 //! it holds; `client.rs` routes packets with it.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
@@ -20,8 +19,9 @@ pub(crate) struct Connection<S> {
     reader: Mutex<PacketReader>,
     /// How packets are encoded.
     parser: Parser,
-    /// Keyed by names the client sends: std's keyed hasher.
-    slots: Mutex<HashMap<String, Slot<S>>>,
+    /// By namespace name. A client is in one namespace or a few (at most `max_namespaces`):
+    /// a list, searched in order, is smaller and as fast as a map.
+    slots: Mutex<Vec<(Box<str>, Slot<S>)>>,
     /// Whether any namespace was ever joined (the connect timeout only applies before).
     joined: AtomicBool,
     /// How many namespaces it may be in (or connecting to) at once.
@@ -47,7 +47,7 @@ impl<S: Clone> Connection<S> {
             conn,
             reader: Mutex::new(PacketReader::new(parser, attachments)),
             parser,
-            slots: Mutex::new(HashMap::new()),
+            slots: Mutex::new(Vec::new()),
             joined: AtomicBool::new(false),
             max_namespaces,
         }
@@ -70,20 +70,30 @@ impl<S: Clone> Connection<S> {
 
     /// Where the namespace stands (`None`: never asked for, or freed).
     pub(crate) fn slot(&self, nsp: &str) -> Option<Slot<S>> {
-        self.slots.lock().get(nsp).map(|slot| match slot {
-            Slot::Connecting => Slot::Connecting,
-            Slot::Connected(socket) => Slot::Connected(socket.clone()),
-        })
+        let slots = self.slots.lock();
+        slots
+            .iter()
+            .find(|(name, _)| **name == *nsp)
+            .map(|(_, slot)| match slot {
+                Slot::Connecting => Slot::Connecting,
+                Slot::Connected(socket) => Slot::Connected(socket.clone()),
+            })
     }
 
     /// A CONNECT for the namespace arrived: it is connecting — unless the connection is in as
     /// many namespaces as it may be (`false`).
     pub(crate) fn begin(&self, nsp: &str) -> bool {
         let mut slots = self.slots.lock();
+        if let Some((_, slot)) = slots.iter_mut().find(|(name, _)| **name == *nsp) {
+            *slot = Slot::Connecting;
+            return true;
+        }
         if slots.len() >= self.max_namespaces {
             return false;
         }
-        slots.insert(nsp.to_owned(), Slot::Connecting);
+        // One more at a time: most connections never have a second.
+        slots.reserve_exact(1);
+        slots.push((nsp.into(), Slot::Connecting));
         true
     }
 
@@ -91,8 +101,8 @@ impl<S: Clone> Connection<S> {
     /// closed or the attempt was abandoned meanwhile.
     pub(crate) fn complete(&self, nsp: &str, socket: S) -> bool {
         let mut slots = self.slots.lock();
-        match slots.get_mut(nsp) {
-            Some(slot @ Slot::Connecting) if !self.conn.is_closed() => {
+        match slots.iter_mut().find(|(name, _)| **name == *nsp) {
+            Some((_, slot @ Slot::Connecting)) if !self.conn.is_closed() => {
                 *slot = Slot::Connected(socket);
                 self.joined.store(true, Ordering::Release);
                 true
@@ -103,15 +113,19 @@ impl<S: Clone> Connection<S> {
 
     /// The namespace is free again: a new CONNECT for it may come.
     pub(crate) fn forget(&self, nsp: &str) {
-        self.slots.lock().remove(nsp);
+        let mut slots = self.slots.lock();
+        slots.retain(|(name, _)| **name != *nsp);
+        if slots.is_empty() {
+            *slots = Vec::new();
+        }
     }
 
     /// The connected sockets.
     pub(crate) fn sockets(&self) -> Vec<S> {
         self.slots
             .lock()
-            .values()
-            .filter_map(|slot| match slot {
+            .iter()
+            .filter_map(|(_, slot)| match slot {
                 Slot::Connected(socket) => Some(socket.clone()),
                 Slot::Connecting => None,
             })
@@ -120,9 +134,8 @@ impl<S: Clone> Connection<S> {
 
     /// Frees every namespace, returning the sockets that were connected.
     pub(crate) fn drain(&self) -> Vec<S> {
-        self.slots
-            .lock()
-            .drain()
+        std::mem::take(&mut *self.slots.lock())
+            .into_iter()
             .filter_map(|(_, slot)| match slot {
                 Slot::Connected(socket) => Some(socket),
                 Slot::Connecting => None,

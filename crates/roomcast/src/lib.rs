@@ -64,6 +64,7 @@ pub mod fuzz;
 mod handler;
 mod handshake;
 mod limits;
+mod members;
 mod memory_adapter;
 mod namespace;
 mod observe;

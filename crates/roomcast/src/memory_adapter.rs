@@ -12,6 +12,7 @@ use crate::adapter::{
     NamespaceHooks, RestoredSession, RoomEvent, RoomListener, Session, SocketInfo,
 };
 use crate::error::{Error, PartialAcks};
+use crate::members::Members;
 use crate::recovery::SessionStore;
 use crate::rooms::Room;
 use crate::value::Value;
@@ -40,9 +41,6 @@ pub struct MemoryAdapter {
 
 /// A set of socket ids.
 type SidSet = HashSet<Sid, IdHasher>;
-
-/// The members of a room, with the handle a broadcast delivers through (no second lookup).
-type Members = HashMap<Sid, Arc<dyn LocalSocket>, IdHasher>;
 
 #[derive(Default)]
 struct State {
@@ -92,7 +90,7 @@ impl State {
     /// Takes `id` out of `room`'s members; a room left empty ceases to exist.
     fn drop_member(&mut self, id: Sid, room: &Room, events: &mut Events) {
         if let Some(members) = self.rooms.get_mut(room) {
-            if members.remove(&id).is_some() {
+            if members.remove(&id) {
                 record(events, || RoomEvent::Leave(room.clone(), id));
             }
             if members.is_empty() {
@@ -132,7 +130,7 @@ impl State {
                 }
             }
             [room] => {
-                for (id, socket) in self.rooms.get(room).into_iter().flatten() {
+                for (id, socket) in self.rooms.get(room).into_iter().flat_map(Members::iter) {
                     if !excluded(id) {
                         f(*id, socket);
                     }
@@ -143,7 +141,7 @@ impl State {
                 for (id, socket) in rooms
                     .iter()
                     .filter_map(|room| self.rooms.get(room))
-                    .flatten()
+                    .flat_map(Members::iter)
                 {
                     if !excluded(id) && seen.insert(*id) {
                         f(*id, socket);

@@ -6,6 +6,7 @@
 //! connect handlers. Everything else each of them uses lies below both.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
@@ -77,8 +78,8 @@ struct SocketInner {
     data: Mutex<Value>,
     /// Events that arrive while the connect handlers have not started yet.
     early: Mutex<Option<Vec<Event>>>,
-    /// The socket's event rate, when the server bounds it.
-    bucket: Option<Bucket>,
+    /// The socket's event rate, when the server bounds it (boxed: most servers do not).
+    bucket: Option<Box<Bucket>>,
 }
 
 /// An event handler, its parameter types erased.
@@ -97,12 +98,39 @@ type DisconnectHandler =
 #[derive(Default)]
 struct Handlers {
     /// Looked up by the names clients send, but only the server adds keys: a fast hash is safe.
-    events: HashMap<Box<str>, EventHandlerFn, IdHasher>,
+    /// A name given as a `&'static str` is not copied (a socket often has a dozen handlers).
+    events: HashMap<Cow<'static, str>, EventHandlerFn, IdHasher>,
+    /// Boxed, and only once one is added: most sockets have none.
+    hooks: Option<Box<Hooks>>,
+}
+
+/// The handlers other than the events'.
+#[derive(Default)]
+struct Hooks {
     any: Vec<AnyHandler>,
     packet_middleware: Vec<PacketMiddleware>,
     errors: Vec<ErrorHandler>,
     disconnecting: Vec<DisconnectHandler>,
     disconnect: Vec<DisconnectHandler>,
+}
+
+/// The hooks of a socket that has none.
+static NO_HOOKS: Hooks = Hooks {
+    any: Vec::new(),
+    packet_middleware: Vec::new(),
+    errors: Vec::new(),
+    disconnecting: Vec::new(),
+    disconnect: Vec::new(),
+};
+
+impl Handlers {
+    fn hooks(&self) -> &Hooks {
+        self.hooks.as_deref().unwrap_or(&NO_HOOKS)
+    }
+
+    fn hooks_mut(&mut self) -> &mut Hooks {
+        self.hooks.get_or_insert_with(Box::default)
+    }
 }
 
 impl Socket {
@@ -131,7 +159,7 @@ impl Socket {
                 acks: Mutex::new(HashMap::default()),
                 data: Mutex::new(identity.data),
                 early: Mutex::new(Some(Vec::new())),
-                bucket: nsp_rate.map(Bucket::new),
+                bucket: nsp_rate.map(|rate| Box::new(Bucket::new(rate))),
             }),
         }
     }
@@ -346,7 +374,8 @@ impl Socket {
     /// [`Handshake`], [`State<T>`](crate::State), and the event's arguments as any
     /// deserializable type (a tuple takes them positionally, `()` none, any other type the
     /// first one; [`Args`] takes them as they came). It returns `()` or `Result<(), E>`: an error
-    /// goes to the [`Socket::on_error`] handlers, or is logged with the event name.
+    /// goes to the [`Socket::on_error`] handlers, or is logged with the event name. The name is
+    /// a `&'static str` (kept as it is) or a `String`.
     ///
     /// Register handlers in the connect handler before its first `.await`: the socket's events
     /// wait for the connect handlers to start, not to finish (see [`crate::Handler`]).
@@ -363,7 +392,7 @@ impl Socket {
     /// socket.on("ping", |ack: AckSender| async move { ack.send("pong") });
     /// # }
     /// ```
-    pub fn on<H, T>(&self, event: impl Into<Box<str>>, handler: H)
+    pub fn on<H, T>(&self, event: impl Into<Cow<'static, str>>, handler: H)
     where
         H: Handler<EventContext, T>,
         T: 'static,
@@ -389,6 +418,7 @@ impl Socket {
         self.inner
             .handlers
             .write()
+            .hooks_mut()
             .any
             .push(Arc::new(move |socket, event, args| {
                 Box::pin(handler(socket, event, args))
@@ -405,6 +435,7 @@ impl Socket {
         self.inner
             .handlers
             .write()
+            .hooks_mut()
             .packet_middleware
             .push(Arc::new(move |socket, event, args| {
                 Box::pin(middleware(socket, event, args))
@@ -421,6 +452,7 @@ impl Socket {
         self.inner
             .handlers
             .write()
+            .hooks_mut()
             .errors
             .push(Arc::new(move |socket, error| {
                 Box::pin(handler(socket, error))
@@ -437,6 +469,7 @@ impl Socket {
         self.inner
             .handlers
             .write()
+            .hooks_mut()
             .disconnecting
             .push(disconnect_handler(handler));
     }
@@ -450,6 +483,7 @@ impl Socket {
         self.inner
             .handlers
             .write()
+            .hooks_mut()
             .disconnect
             .push(disconnect_handler(handler));
     }
@@ -553,9 +587,10 @@ impl Socket {
         self.inner.nsp.event_received(self, &name, &args);
         let (middleware, any, handler) = {
             let handlers = self.inner.handlers.read();
+            let hooks = handlers.hooks();
             (
-                handlers.packet_middleware.clone(),
-                handlers.any.clone(),
+                hooks.packet_middleware.clone(),
+                hooks.any.clone(),
                 handlers.events.get(name.as_str()).cloned(),
             )
         };
@@ -633,7 +668,7 @@ impl Socket {
     }
 
     fn report(&self, error: EventError) {
-        let handlers = self.inner.handlers.read().errors.clone();
+        let handlers = self.inner.handlers.read().hooks().errors.clone();
         if handlers.is_empty() {
             tracing::warn!(socket = %self.id(), nsp = self.ns(), %error, "event not handled");
         }
@@ -661,7 +696,8 @@ impl Socket {
         self.inner.connection.forget(self.ns());
         let (disconnecting, disconnect) = {
             let handlers = self.inner.handlers.read();
-            (handlers.disconnecting.clone(), handlers.disconnect.clone())
+            let hooks = handlers.hooks();
+            (hooks.disconnecting.clone(), hooks.disconnect.clone())
         };
         tracing::debug!(socket = %self.id(), nsp = self.ns(), %reason, "socket disconnected");
         let socket = self.clone();
