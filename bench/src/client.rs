@@ -2,13 +2,13 @@
 //! upgrade, Engine.IO open, Socket.IO CONNECT of `/`), reading packets (heartbeats answered on the
 //! way), and sending events. Also the bounded-concurrency opening of many connections.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use crate::os::set_linger_zero;
 use crate::rng::Rng;
@@ -39,7 +39,19 @@ impl Conn {
     /// Connects and completes the WebSocket upgrade, the Engine.IO open and the Socket.IO
     /// CONNECT of `/`: returns once the server acknowledged the namespace connection.
     pub async fn open(addr: SocketAddr) -> Res<Conn> {
-        let stream = TcpStream::connect(addr).await?;
+        Conn::open_from(addr, None).await
+    }
+
+    /// [`Conn::open`] from the source address `source` (any of 127.0.0.0/8 on loopback).
+    pub async fn open_from(addr: SocketAddr, source: Option<IpAddr>) -> Res<Conn> {
+        let stream = match source {
+            Some(source) => {
+                let socket = TcpSocket::new_v4()?;
+                socket.bind(SocketAddr::new(source, 0))?;
+                socket.connect(addr).await?
+            }
+            None => TcpStream::connect(addr).await?,
+        };
         stream.set_nodelay(true)?;
         set_linger_zero(stream.as_raw_fd())?;
         let port = stream.local_addr()?.port();
@@ -204,13 +216,29 @@ impl Conn {
 pub async fn open_many(addr: SocketAddr, n: usize, concurrency: usize) -> Res<Vec<Conn>> {
     stream::iter(0..n)
         .map(|i| async move {
-            Conn::open(addr)
+            Conn::open_from(addr, source_address(addr, i))
                 .await
                 .map_err(|e| -> BoxError { format!("connection {} of {n}: {e}", i + 1).into() })
         })
         .buffer_unordered(concurrency.max(1))
         .try_collect::<Vec<Conn>>()
         .await
+}
+
+/// The source address of connection `i` to a loopback server: 127.h.0.l, a different one for
+/// each of the first 62,500 connections, so that however many are opened (and however many
+/// earlier runs left in TIME_WAIT), ephemeral ports never run out.
+fn source_address(server: SocketAddr, i: usize) -> Option<IpAddr> {
+    if !server.ip().is_loopback() || !server.is_ipv4() {
+        return None;
+    }
+    let (high, low) = ((i / 250) % 250, i % 250);
+    Some(IpAddr::V4(Ipv4Addr::new(
+        127,
+        1 + high as u8,
+        0,
+        1 + low as u8,
+    )))
 }
 
 /// Makes connection `i` join the room `room(i)` and waits for every acknowledgement.

@@ -218,7 +218,22 @@ pub const ROWS: &[Row] = &[
         "rss_kib_per_conn",
         "RSS KiB/idle connection",
         Unit::Kib,
-        Some(Target::AtMost(8.0)),
+        // 5,000 bytes.
+        Some(Target::AtMost(4.88)),
+    ),
+    row(
+        "connect",
+        "rss_after_mib",
+        "RSS MiB, all connected",
+        Unit::Mib,
+        None,
+    ),
+    row(
+        "connect",
+        "broadcast_reached_pct",
+        "broadcast then reached",
+        Unit::Pct,
+        None,
     ),
     row(
         "connect",
