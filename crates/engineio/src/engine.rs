@@ -296,7 +296,7 @@ impl<H: Handler> Engine<H> {
         let beats = self
             .inner
             .beats
-            .get_or_init(|| heartbeat::start(Arc::downgrade(&self.inner.sessions), config));
+            .get_or_init(|| heartbeat::start(self.inner.sessions.clone(), config));
         let shared = Arc::new(Shared::new(
             sid,
             protocol,

@@ -10,7 +10,7 @@
 //! the session at once (see [`Shared::pong_overdue`](crate::socket::Shared::pong_overdue)).
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -19,16 +19,17 @@ use tokio::time::{sleep_until, Instant};
 use crate::beat::{Beat, Beats, Due};
 use crate::config::Config;
 use crate::handler::Handler;
-use crate::session::{Registry, Session};
+use crate::session::Registry;
 use crate::sid::Sid;
 use crate::socket::CloseReason;
 
 /// Beats taken from the channel at once.
 const BATCH: usize = 256;
 
-/// Starts the heartbeat of the sessions in `registry`; it runs until the engine and every
-/// session are gone.
-pub(crate) fn start<H: Handler>(registry: Weak<Registry<H>>, config: &Config) -> Beats {
+/// Starts the heartbeat of the sessions in `registry`. It runs until no line to it is left: the
+/// engine's and every session's (sessions outliving their engine are still pinged, and ended
+/// when they stop answering).
+pub(crate) fn start<H: Handler>(registry: Arc<Registry<H>>, config: &Config) -> Beats {
     let (sender, receiver) = mpsc::unbounded_channel();
     tokio::spawn(run(receiver, registry, Wheel::new(config)));
     Beats::new(sender)
@@ -36,7 +37,7 @@ pub(crate) fn start<H: Handler>(registry: Weak<Registry<H>>, config: &Config) ->
 
 async fn run<H: Handler>(
     mut receiver: mpsc::UnboundedReceiver<Beat>,
-    registry: Weak<Registry<H>>,
+    registry: Arc<Registry<H>>,
     mut wheel: Wheel,
 ) {
     let mut received = Vec::with_capacity(BATCH);
@@ -52,7 +53,6 @@ async fn run<H: Handler>(
                 }
             }
             () = sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {
-                let Some(registry) = registry.upgrade() else { return };
                 wheel.fire(&registry, Instant::now());
             }
         }
@@ -82,6 +82,12 @@ impl Queue {
         let due = self.next_due().filter(|due| *due <= now)?;
         let (_, id) = self.entries.pop_front()?;
         Some((due, id))
+    }
+
+    /// Queues a check whose event came at `from`, in its place among those queued.
+    fn insert(&mut self, from: Instant, id: Sid) {
+        let at = self.entries.partition_point(|(queued, _)| *queued <= from);
+        self.entries.insert(at, (from, id));
     }
 
     /// Gives back what a burst of sessions left behind once the queue is short again.
@@ -137,12 +143,24 @@ impl Wheel {
         }
         while let Some((_, id)) = self.pong.pop_due(now) {
             if let Some(session) = session(&id) {
-                end_if_silent(&session, "no pong within ping_timeout");
+                if session.shared.pong_overdue() {
+                    tracing::debug!(sid = %id, "no pong within ping_timeout");
+                    session.finish(CloseReason::PingTimeout);
+                }
             }
         }
         while let Some((_, id)) = self.silence.pop_due(now) {
-            if let Some(session) = session(&id) {
-                end_if_silent(&session, "no ping within ping_interval + ping_timeout");
+            let Some(session) = session(&id) else {
+                continue;
+            };
+            match session.shared.heartbeat_deadline() {
+                Some(deadline) if deadline <= now => {
+                    tracing::debug!(sid = %id, "no ping within ping_interval + ping_timeout");
+                    session.finish(CloseReason::PingTimeout);
+                }
+                // The client pinged meanwhile: the check moves on to its new deadline.
+                Some(deadline) => self.silence.insert(deadline - self.silence.delay, id),
+                None => {}
             }
         }
         while let Some((_, id)) = self.close.pop_due(now) {
@@ -158,14 +176,5 @@ impl Wheel {
         ] {
             queue.trim();
         }
-    }
-}
-
-/// Ends the session if its heartbeat is overdue: a later pong or client ping moved the
-/// deadline, and a server-side close waits for its own timeout instead.
-fn end_if_silent<H: Handler>(session: &Arc<Session<H>>, why: &'static str) {
-    if session.shared.heartbeat_missed() {
-        tracing::debug!(sid = %session.shared.id, "{why}");
-        session.finish(CloseReason::PingTimeout);
     }
 }

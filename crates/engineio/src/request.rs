@@ -173,8 +173,21 @@ impl Headers {
 }
 
 impl fmt::Debug for Headers {
+    /// Shown without unpacking them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.map(), f)
+        if let Some(map) = self.map.get() {
+            return fmt::Debug::fmt(map, f);
+        }
+        let lines = self.packed.split(|byte| *byte == b'\n');
+        f.debug_map()
+            .entries(lines.filter_map(|line| {
+                let colon = line.iter().position(|byte| *byte == b':')?;
+                Some((
+                    String::from_utf8_lossy(&line[..colon]),
+                    String::from_utf8_lossy(&line[colon + 1..]),
+                ))
+            }))
+            .finish()
     }
 }
 
@@ -194,6 +207,9 @@ mod tests {
             .body(())
             .unwrap();
         let info = RequestInfo::new(&request);
+        let shown = format!("{info:?}");
+        assert!(shown.contains(r#""host": "127.0.0.1:3000""#), "{shown}");
+        assert!(info.headers.map.get().is_none(), "shown without unpacking");
         let headers = info.headers();
         assert_eq!(headers.len(), 5);
         assert_eq!(headers["host"], "127.0.0.1:3000");

@@ -224,6 +224,9 @@ pub(crate) struct State {
     /// When the pong of the last ping is due, while it has not come (v3: when the client's
     /// next ping is due).
     pong_deadline: Option<Instant>,
+    /// v3: a check of the client's silence is queued in the heartbeat (one at a time: the
+    /// heartbeat moves it on to the new deadline when the client pinged meanwhile).
+    silence_check: bool,
 }
 
 impl State {
@@ -285,6 +288,7 @@ impl Shared {
                 close_as: CloseReason::ForcedClose,
                 ended: false,
                 pong_deadline: None,
+                silence_check: false,
             }),
             poll_wake: Signal::default(),
             ws_wake: Signal::default(),
@@ -387,7 +391,10 @@ impl Shared {
         match self.protocol {
             Protocol::V4 => self.beats.schedule(Due::Ping, start, self.id),
             Protocol::V3 => {
-                self.state.lock().pong_deadline = Some(start + silence);
+                let mut state = self.state.lock();
+                state.pong_deadline = Some(start + silence);
+                state.silence_check = true;
+                drop(state);
                 self.beats.schedule(Due::Silence, start, self.id);
             }
         }
@@ -415,32 +422,33 @@ impl Shared {
         }
     }
 
-    /// A v3 client pinged: answers it; the next ping is due `silence` from now.
+    /// A v3 client pinged: answers it; the next ping is due `silence` from now. However often
+    /// the client pings, one check at a time is queued for it.
     pub(crate) fn client_ping(&self, silence: Duration) {
         let now = Instant::now();
-        self.state.lock().pong_deadline = Some(now + silence);
+        let first = {
+            let mut state = self.state.lock();
+            state.pong_deadline = Some(now + silence);
+            !std::mem::replace(&mut state.silence_check, true)
+        };
         self.push_control(Frame::pong());
-        self.beats.schedule(Due::Silence, now, self.id);
+        if first {
+            self.beats.schedule(Due::Silence, now, self.id);
+        }
     }
 
     /// Whether the client has let a ping go unanswered past its deadline (the heartbeat's
     /// timer may not have run yet).
     pub(crate) fn pong_overdue(&self) -> bool {
-        self.state
-            .lock()
-            .pong_deadline
+        self.heartbeat_deadline()
             .is_some_and(|deadline| Instant::now() >= deadline)
     }
 
-    /// Whether the heartbeat is overdue in a session that is not closing (a closing session
-    /// waits for `close_timeout` instead).
-    pub(crate) fn heartbeat_missed(&self) -> bool {
+    /// When the client must answer (v4: the pong of the last ping; v3: its next ping), while
+    /// the session is open.
+    pub(crate) fn heartbeat_deadline(&self) -> Option<Instant> {
         let state = self.state.lock();
-        !state.closing
-            && !state.ended
-            && state
-                .pong_deadline
-                .is_some_and(|deadline| Instant::now() >= deadline)
+        state.pong_deadline.filter(|_| !state.ended)
     }
 
     /// Marks the session ended and wakes everything waiting in [`Shared::ended`].

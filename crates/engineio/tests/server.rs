@@ -480,3 +480,31 @@ async fn close_delivers_what_is_queued_then_ends_every_session() {
         .expect("served");
     assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
 }
+
+#[tokio::test]
+async fn a_v3_client_that_keeps_pinging_stays_and_is_ended_once_it_stops() {
+    let mut config = Config::default();
+    config.allow_eio3 = true;
+    config.ping_interval = Duration::from_millis(200);
+    config.ping_timeout = Duration::from_millis(200);
+    let mut server = start(config).await;
+    let url = format!(
+        "ws://127.0.0.1:{}/engine.io/?EIO=3&transport=websocket",
+        server.port
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("websocket");
+    next(&mut server.opened).await;
+    // Pings for three times the allowance (ping_interval + ping_timeout), many at once
+    // first: one queued check follows the client's deadline however often it pings.
+    for _ in 0..50 {
+        ws.send(WsMessage::text("2")).await.expect("ping");
+    }
+    for _ in 0..12 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ws.send(WsMessage::text("2")).await.expect("ping");
+        assert!(server.closed.try_recv().is_err(), "ended while pinging");
+    }
+    assert_eq!(next(&mut server.closed).await, CloseReason::PingTimeout);
+}

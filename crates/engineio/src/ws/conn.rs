@@ -419,10 +419,8 @@ fn send_queued<IO: WsIo>(ws: &mut WsTransport<IO>, shared: &Shared) -> Result<Se
         if frames.capacity() > IDLE_QUEUE_CAPACITY {
             *frames = VecDeque::new();
         }
-        let written = match sent {
-            Ok(_) => ws.write_or_keep(bytes),
-            Err(_) => Ok(()),
-        };
+        // Also after an encoding error: what was encoded before it goes out ahead of the close.
+        let written = ws.write_or_keep(bytes);
         bytes.clear();
         if bytes.capacity() > KEEP_WRITE_CAPACITY {
             *bytes = Vec::new();
