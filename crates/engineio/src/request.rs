@@ -152,15 +152,19 @@ impl Headers {
         }
     }
 
+    /// The packed headers, as `(name, value)` bytes.
+    fn lines(&self) -> impl Iterator<Item = (&[u8], &[u8])> + Clone {
+        self.packed.split(|byte| *byte == b'\n').filter_map(|line| {
+            let colon = line.iter().position(|byte| *byte == b':')?;
+            Some((&line[..colon], &line[colon + 1..]))
+        })
+    }
+
     fn map(&self) -> &HeaderMap {
         self.map.get_or_init(|| {
-            let lines = self.packed.split(|byte| *byte == b'\n');
-            let mut map = HeaderMap::with_capacity(lines.clone().count().saturating_sub(1));
-            for line in lines {
-                let Some(colon) = line.iter().position(|byte| *byte == b':') else {
-                    continue;
-                };
-                let (name, value) = (&line[..colon], &line[colon + 1..]);
+            let lines = self.lines();
+            let mut map = HeaderMap::with_capacity(lines.clone().count());
+            for (name, value) in lines {
                 if let (Ok(name), Ok(value)) =
                     (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
                 {
@@ -178,15 +182,9 @@ impl fmt::Debug for Headers {
         if let Some(map) = self.map.get() {
             return fmt::Debug::fmt(map, f);
         }
-        let lines = self.packed.split(|byte| *byte == b'\n');
+        let text = |bytes| String::from_utf8_lossy(bytes);
         f.debug_map()
-            .entries(lines.filter_map(|line| {
-                let colon = line.iter().position(|byte| *byte == b':')?;
-                Some((
-                    String::from_utf8_lossy(&line[..colon]),
-                    String::from_utf8_lossy(&line[colon + 1..]),
-                ))
-            }))
+            .entries(self.lines().map(|(name, value)| (text(name), text(value))))
             .finish()
     }
 }

@@ -20,6 +20,18 @@ use tower_layer::Layer;
 
 const WAIT: Duration = Duration::from_secs(5);
 
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket to the engine on `port`, with `query` (`EIO=4&transport=websocket…`).
+async fn websocket(port: u16, query: &str) -> Ws {
+    let url = format!("ws://127.0.0.1:{port}/engine.io/?{query}");
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("websocket");
+    ws
+}
+
 /// Echoes messages and reports each session's socket and close reason.
 #[derive(Clone)]
 struct Recorder {
@@ -260,13 +272,7 @@ async fn an_unfinished_upgrade_is_dropped_after_upgrade_timeout() {
     config.upgrade_timeout = Duration::from_millis(200);
     let server = start(config).await;
     let sid = handshake(server.port).await;
-    let url = format!(
-        "ws://127.0.0.1:{}/engine.io/?EIO=4&transport=websocket&sid={sid}",
-        server.port
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("websocket");
+    let mut ws = websocket(server.port, &format!("EIO=4&transport=websocket&sid={sid}")).await;
     ws.send(WsMessage::text("2probe")).await.expect("probe");
     let reply = tokio::time::timeout(WAIT, ws.next())
         .await
@@ -345,13 +351,7 @@ async fn sockets_report_their_transport_after_an_upgrade() {
         socket.transport(),
         roomcast_engineio::TransportKind::Polling
     );
-    let url = format!(
-        "ws://127.0.0.1:{}/engine.io/?EIO=4&transport=websocket&sid={sid}",
-        server.port
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("websocket");
+    let mut ws = websocket(server.port, &format!("EIO=4&transport=websocket&sid={sid}")).await;
     ws.send(WsMessage::text("2probe")).await.expect("probe");
     tokio::time::timeout(WAIT, ws.next())
         .await
@@ -423,11 +423,7 @@ async fn close_delivers_what_is_queued_then_ends_every_session() {
     ));
     let polling_sid = handshake(port).await;
     let polling_socket = next(&mut opened).await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
-        "ws://127.0.0.1:{port}/engine.io/?EIO=4&transport=websocket"
-    ))
-    .await
-    .expect("websocket");
+    let mut ws = websocket(port, "EIO=4&transport=websocket").await;
     ws.next().await.expect("open packet").expect("frame");
     let ws_socket = next(&mut opened).await;
     ws_socket.send(Frame::message("last")).expect("queued");
@@ -488,13 +484,7 @@ async fn a_v3_client_that_keeps_pinging_stays_and_is_ended_once_it_stops() {
     config.ping_interval = Duration::from_millis(200);
     config.ping_timeout = Duration::from_millis(200);
     let mut server = start(config).await;
-    let url = format!(
-        "ws://127.0.0.1:{}/engine.io/?EIO=3&transport=websocket",
-        server.port
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("websocket");
+    let mut ws = websocket(server.port, "EIO=3&transport=websocket").await;
     next(&mut server.opened).await;
     // Pings for three times the allowance (ping_interval + ping_timeout), many at once
     // first: one queued check follows the client's deadline however often it pings.
