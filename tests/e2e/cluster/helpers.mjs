@@ -12,10 +12,11 @@ import {
   record,
   uniqueTag,
   waitFor,
+  waitPastConnectErrors,
   waitUntil,
 } from '../socketio/helpers.mjs';
 
-export { DEADLINE_MS, closeAll, connect, emitWithAck, record, uniqueTag, waitFor, waitUntil };
+export { DEADLINE_MS, closeAll, connect, emitWithAck, record, uniqueTag, waitFor, waitPastConnectErrors, waitUntil };
 
 /**
  * Starts one probe per entry of `targets` (`roomcast` or `node`) with `env` (ADAPTER,

@@ -18,16 +18,25 @@ export async function startProxy(targetPort) {
       return;
     }
     const upstream = connect(target, '127.0.0.1');
+    let connected = false;
+    upstream.once('connect', () => {
+      connected = true;
+    });
+    // A connection the proxy could not forward shows up at the client as a transport error with
+    // no cause; the reason is written here, for the test's output.
+    upstream.once('error', (err) => {
+      if (!connected) console.error(`proxy: cannot reach 127.0.0.1:${target}: ${err.code ?? err.message}`);
+    });
     for (const [a, b] of [
       [client, upstream],
       [upstream, client],
     ]) {
       sockets.add(a);
+      // An orderly end is passed on by `pipe` once what is in flight is written (a server closes
+      // a polling request's connection right after its response: destroying the other side
+      // then would cut that response short); only a failure tears the other side down at once.
       a.on('error', () => b.destroy());
-      a.on('close', () => {
-        sockets.delete(a);
-        b.destroy();
-      });
+      a.on('close', () => sockets.delete(a));
       a.pipe(b);
     }
   });

@@ -25,6 +25,22 @@ export function freshNamespace(label) {
 }
 
 /**
+ * A `connect_error`'s message with what the client knows of its cause: the HTTP status of a
+ * refused request, or the underlying socket error (a reset, a refused connection).
+ */
+function errorText(err) {
+  const cause = err.description;
+  if (cause === undefined || cause === null) return err.message;
+  if (typeof cause === 'number') {
+    const failure = err.context?.statusText;
+    const detail = cause > 0 ? `HTTP ${cause}` : `no response: ${failure?.message ?? failure}`;
+    return `${err.message} (${detail})`;
+  }
+  const detail = cause.error?.code ?? cause.error?.message ?? cause.code ?? cause.message ?? cause.type;
+  return detail ? `${err.message} (${detail})` : err.message;
+}
+
+/**
  * Resolves with the arguments of the next `event` on `emitter`; rejects after `ms`.
  * A `connect_error` rejects too, unless it is the awaited event.
  */
@@ -40,7 +56,7 @@ export function waitFor(emitter, event, ms = DEADLINE_MS) {
     };
     const onError = (err) => {
       cleanup();
-      reject(new Error(`connect_error while waiting for "${event}": ${err.message}`));
+      reject(new Error(`connect_error while waiting for "${event}": ${errorText(err)}`));
     };
     const cleanup = () => {
       clearTimeout(timer);
@@ -49,6 +65,25 @@ export function waitFor(emitter, event, ms = DEADLINE_MS) {
     };
     emitter.on(event, onEvent);
     if (event !== 'connect_error') emitter.on('connect_error', onError);
+  });
+}
+
+/**
+ * Resolves with the arguments of the next `event` on a socket that is reconnecting: the attempts
+ * that fail before it (each a `connect_error`) are part of what is tested, not a failure.
+ * Rejects after `ms`.
+ */
+export function waitPastConnectErrors(emitter, event, ms = DEADLINE_MS) {
+  return new Promise((resolve, reject) => {
+    const onEvent = (...args) => {
+      clearTimeout(timer);
+      resolve(args);
+    };
+    const timer = setTimeout(() => {
+      emitter.off(event, onEvent);
+      reject(new Error(`no "${event}" within ${ms} ms`));
+    }, ms);
+    emitter.once(event, onEvent);
   });
 }
 
