@@ -1,7 +1,9 @@
-//! What the example programs share: reading their environment, setting up logs, and the
-//! Engine.IO echo handler.
+//! What the example programs share: the memory allocator, reading their environment, setting
+//! up logs, and the Engine.IO echo handler.
 
 use std::time::Duration;
+
+pub mod allocator;
 
 use roomcast_engineio::{CloseReason, Connection, Frame, Handler, HttpOptions, Message, Socket};
 

@@ -11,6 +11,7 @@ use roomcast_examples::{env_millis, init_tracing, port, shutdown_signal, Echo};
 /// different connections to be handled in the order they arrive.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
     let port = port()?;
     let mut config = Config::default();

@@ -66,6 +66,7 @@ async fn run(emitter: &Emitter, command: Command) -> Result<(), Box<dyn std::err
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
     let urls = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     let mut urls = urls.split(',').map(str::trim).filter(|url| !url.is_empty());

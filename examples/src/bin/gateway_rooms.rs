@@ -253,6 +253,7 @@ struct Announcement(#[garde(length(chars, min = 1, max = 1000))] String);
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
     exit_code("roomcast-gateway-rooms", run().await)
 }

@@ -263,6 +263,7 @@ impl DynGateway {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
     exit_code("roomcast-gateway-showcase", run().await)
 }

@@ -439,6 +439,7 @@ async fn admin_ui_options() -> Result<AdminOptions, Box<dyn std::error::Error>> 
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
     let suite = std::env::var("PROTOCOL_SUITE").is_ok_and(|value| value == "1");
     // The protocol suites expect requests from different connections to be handled in the order

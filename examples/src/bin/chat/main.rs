@@ -43,6 +43,7 @@ use crate::config::{Config, Secret};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
     exit_code("roomcast-chat", run().await)
 }
