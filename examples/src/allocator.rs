@@ -19,9 +19,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const PURGE_DELAY: ffi::mi_option_t = 15;
 
 /// Makes mimalloc return the pages freed memory leaves empty to the system at once instead of a
-/// second later. Called first thing in `main`; `MIMALLOC_PURGE_DELAY` no longer applies after.
+/// second later; `MIMALLOC_PURGE_DELAY` no longer applies after. Call it first thing in `main`,
+/// before a runtime starts other threads: mimalloc's options are plain integers, set without
+/// synchronisation.
 pub fn return_freed_memory_at_once() {
-    // SAFETY: sets one integer option of the allocator; mimalloc reads it on each purge.
+    // SAFETY: a plain store to one of mimalloc's option integers, made (as documented above)
+    // while the program's only thread is the one calling; mimalloc reads it on each purge.
     unsafe { ffi::mi_option_set(PURGE_DELAY, 0) }
 }
 
@@ -33,7 +36,11 @@ mod tests {
     fn the_purge_delay_option_is_mimallocs_and_becomes_zero() {
         // SAFETY: reads one integer option of the allocator.
         let read = || unsafe { ffi::mi_option_get(PURGE_DELAY) };
-        assert_eq!(read(), 1000, "mimalloc's purge delay defaults to 1,000 ms");
+        assert_eq!(
+            read(),
+            1000,
+            "mimalloc's purge delay defaults to 1,000 ms (unless MIMALLOC_PURGE_DELAY is set)"
+        );
         return_freed_memory_at_once();
         assert_eq!(read(), 0);
     }

@@ -261,10 +261,15 @@ impl DynGateway {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
+    serve()
+}
+
+/// The server on tokio's multi-thread runtime, started once the allocator is set up.
+#[tokio::main]
+async fn serve() -> ExitCode {
     exit_code("roomcast-gateway-showcase", run().await)
 }
 

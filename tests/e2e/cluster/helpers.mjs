@@ -80,7 +80,7 @@ export async function fetchUntil(socket, request, expected) {
   await waitUntil(async () => {
     last = await emitWithAck(socket, 'fetch', request);
     return JSON.stringify(last) === JSON.stringify(want);
-  }, `fetch ${JSON.stringify(request)} to give ${want.join(',')} (last: ${JSON.stringify(last)})`);
+  }, () => `fetch ${JSON.stringify(request)} to give ${want.join(',')} (last: ${JSON.stringify(last)})`);
   return last;
 }
 

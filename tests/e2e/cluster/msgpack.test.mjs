@@ -13,6 +13,7 @@ import {
   closeAll,
   connect,
   emitWithAck,
+  fetchUntil,
   startNodes,
   stopNodes,
   uniqueTag,
@@ -54,7 +55,7 @@ describe('msgpack parser across a Node and a roomcast server', () => {
     const got = [];
     socket.on('news', (tag, blob) => got.push([tag, Buffer.from(blob).toString()]));
     const { socket: fromNode } = await connect(onNode.url, '/', ['websocket'], PARSER);
-    const { socket: fromRoomcast } = await connect(onRoomcast.url, '/', ['polling'], PARSER);
+    const { socket: fromRoomcast, hello: witness } = await connect(onRoomcast.url, '/', ['polling'], PARSER);
     await emitWithAck(fromRoomcast, 'join', room);
     const witnessed = [];
     fromRoomcast.on('news', (tag, blob) => witnessed.push([tag, Buffer.from(blob).toString()]));
@@ -68,6 +69,8 @@ describe('msgpack parser across a Node and a roomcast server', () => {
     const dropped = waitFor(socket, 'disconnect');
     proxy.cut();
     await dropped;
+    // The Node server has let the socket go (and kept its session) before anything is missed.
+    await fetchUntil(fromRoomcast, { in: [room] }, [witness.id]);
     await say(fromRoomcast, 'missed-1');
     await say(fromNode, 'missed-2');
     await waitUntil(() => witnessed.length === 3, 'the witness saw both missed events');

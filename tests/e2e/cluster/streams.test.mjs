@@ -81,7 +81,7 @@ for (const { from, to, transports } of PAIRS) {
     before(async () => {
       // A short heartbeat: a polling client cut off between two requests is noticed by the
       // pong it never sends, within PING_INTERVAL + PING_TIMEOUT.
-      nodes = await startNodes([from, to], streams({ RECOVERY: '1', PING_INTERVAL: '400', PING_TIMEOUT: '800' }));
+      nodes = await startNodes([from, to], streams({ RECOVERY: '1', PING_INTERVAL: '500', PING_TIMEOUT: '1000' }));
     });
     after(async () => {
       closeAll();

@@ -17,7 +17,8 @@ export async function startProxy(targetPort) {
       client.destroy();
       return;
     }
-    const upstream = connect(target, '127.0.0.1');
+    const to = target;
+    const upstream = connect(to, '127.0.0.1');
     let connected = false;
     upstream.once('connect', () => {
       connected = true;
@@ -25,7 +26,7 @@ export async function startProxy(targetPort) {
     // A connection the proxy could not forward shows up at the client as a transport error with
     // no cause; the reason is written here, for the test's output.
     upstream.once('error', (err) => {
-      if (!connected) console.error(`proxy: cannot reach 127.0.0.1:${target}: ${err.code ?? err.message}`);
+      if (!connected) console.error(`proxy: cannot reach 127.0.0.1:${to}: ${err.code ?? err.message}`);
     });
     for (const [a, b] of [
       [client, upstream],

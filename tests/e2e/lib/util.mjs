@@ -6,13 +6,16 @@ export const DEADLINE_MS = 3000;
 /** Resolves after `ms` milliseconds. */
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` (sync or async) until it returns a truthy value; rejects after `ms`. */
+/**
+ * Polls `check` (sync or async) until it returns a truthy value; rejects after `ms`. `what` names
+ * the wait in the error: a string, or a function called then (to tell what was seen last).
+ */
 export async function waitUntil(check, what, ms = DEADLINE_MS) {
   const end = Date.now() + ms;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await delay(10);
   }
 }

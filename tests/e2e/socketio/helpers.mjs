@@ -33,7 +33,7 @@ function errorText(err) {
   if (cause === undefined || cause === null) return err.message;
   if (typeof cause === 'number') {
     const failure = err.context?.statusText;
-    const detail = cause > 0 ? `HTTP ${cause}` : `no response: ${failure?.message ?? failure}`;
+    const detail = cause > 0 ? `HTTP ${cause}` : `no response: ${failure?.message ?? failure ?? 'no cause given'}`;
     return `${err.message} (${detail})`;
   }
   const detail = cause.error?.code ?? cause.error?.message ?? cause.code ?? cause.message ?? cause.type;
@@ -71,19 +71,30 @@ export function waitFor(emitter, event, ms = DEADLINE_MS) {
 /**
  * Resolves with the arguments of the next `event` on a socket that is reconnecting: the attempts
  * that fail before it (each a `connect_error`) are part of what is tested, not a failure.
- * Rejects after `ms`.
+ * Rejects after `ms`, with the last of those errors.
  */
 export function waitPastConnectErrors(emitter, event, ms = DEADLINE_MS) {
   return new Promise((resolve, reject) => {
-    const onEvent = (...args) => {
+    let lastError;
+    const onError = (err) => {
+      lastError = err;
+    };
+    const cleanup = () => {
       clearTimeout(timer);
+      emitter.off(event, onEvent);
+      emitter.off('connect_error', onError);
+    };
+    const onEvent = (...args) => {
+      cleanup();
       resolve(args);
     };
     const timer = setTimeout(() => {
-      emitter.off(event, onEvent);
-      reject(new Error(`no "${event}" within ${ms} ms`));
+      cleanup();
+      const last = lastError ? `; last connect_error: ${errorText(lastError)}` : '';
+      reject(new Error(`no "${event}" within ${ms} ms${last}`));
     }, ms);
-    emitter.once(event, onEvent);
+    emitter.on(event, onEvent);
+    emitter.on('connect_error', onError);
   });
 }
 

@@ -41,10 +41,15 @@ use crate::assets::ClientBundle;
 use crate::chat::ChatGateway;
 use crate::config::{Config, Secret};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
+    serve()
+}
+
+/// The server on tokio's multi-thread runtime, started once the allocator is set up.
+#[tokio::main]
+async fn serve() -> ExitCode {
     exit_code("roomcast-chat", run().await)
 }
 
