@@ -1,13 +1,17 @@
-//! The example programs' memory allocator: mimalloc, set to give freed pages back to the system
-//! at once.
+//! The example programs' memory allocator: mimalloc, set to give freed memory back to the system
+//! at once and to keep it given back.
 //!
 //! With the system allocator (glibc) a server's resident memory climbs to the high-water mark of
 //! its busiest moment and stays there: in `bench/soak`, where 10,000 clients come and go round
 //! after round, it ended 36 % above its value after the first round although everything the
-//! rounds created was gone. mimalloc with its default one-second purge delay keeps whatever the
-//! last second freed (110 to 209 MiB between rounds); purging at once, 60 to 132 MiB with no
-//! growth over the run, at the system allocator's throughput (`bench/README.md`, "The
-//! allocator").
+//! rounds created was gone. mimalloc as it comes keeps what the last second freed, keeps what
+//! other threads freed into an idle worker's heap, and lets the kernel back its memory with
+//! transparent huge pages, which fill a 2 MiB page around a few live 4 KiB ones long after a
+//! round is over; between rounds the server held 110 to 209 MiB. Set up as below it holds 16 to
+//! 27 MiB, at the system allocator's throughput (`bench/README.md`, "The allocator").
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use libmimalloc_sys as ffi;
 
@@ -15,33 +19,128 @@ use libmimalloc_sys as ffi;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// `mi_option_purge_delay`: its place in mimalloc's `mi_option_e`, which the Rust binding does
-/// not name (the test below checks that it is the option whose default is 1,000 ms).
+/// not name (a test below checks that it is the option `MIMALLOC_PURGE_DELAY` sets).
 const PURGE_DELAY: ffi::mi_option_t = 15;
 
+/// `mi_option_allow_thp`, likewise unnamed (a test below checks that it is the option
+/// `MIMALLOC_ALLOW_THP` sets).
+const ALLOW_THP: ffi::mi_option_t = 43;
+
+/// The shortest time between two collections of one thread's heap by [`collect_when_idle`].
+const COLLECT_AT_MOST_EVERY: Duration = Duration::from_millis(100);
+
 /// Makes mimalloc return the pages freed memory leaves empty to the system at once instead of a
-/// second later; `MIMALLOC_PURGE_DELAY` no longer applies after. Call it first thing in `main`,
-/// before a runtime starts other threads: mimalloc's options are plain integers, set without
-/// synchronisation.
+/// second later (`MIMALLOC_PURGE_DELAY` no longer applies after), and turns transparent huge
+/// pages off for the process, as `MIMALLOC_ALLOW_THP=0` would.
+///
+/// Call it first thing in `main`, before a runtime starts other threads: mimalloc's options are
+/// plain integers, set without synchronisation.
 pub fn return_freed_memory_at_once() {
-    // SAFETY: a plain store to one of mimalloc's option integers, made (as documented above)
-    // while the program's only thread is the one calling; mimalloc reads it on each purge.
-    unsafe { ffi::mi_option_set(PURGE_DELAY, 0) }
+    // SAFETY: plain stores to two of mimalloc's option integers, made (as documented above)
+    // while the program's only thread is the one calling; mimalloc reads them on each purge and
+    // each mapping.
+    unsafe {
+        ffi::mi_option_set(PURGE_DELAY, 0);
+        ffi::mi_option_set(ALLOW_THP, 0);
+    }
+    // mimalloc turns huge pages off at its start when told so by the environment; told later,
+    // the process does it itself. Where the kernel refuses, memory is only less tightly given
+    // back: worth a line in the log, not a failure.
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes one integer argument and touches no memory of ours.
+    if unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0 {
+        eprintln!(
+            "transparent huge pages stay on: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// Gives back the memory other threads freed into this thread's heap, at most every 100 ms: for
+/// a runtime's `on_thread_park` (see [`crate::runtime::multi_thread`]).
+///
+/// A block freed by a thread other than the one that allocated it waits in its owner's heap
+/// until the owner next allocates from that page; a worker that goes idle after a busy moment
+/// would keep those pages until the next one. Parking is when a worker has nothing to do, so
+/// collecting there delays nothing it was waiting on.
+pub fn collect_when_idle() {
+    thread_local! {
+        static LAST: Cell<Option<Instant>> = const { Cell::new(None) };
+    }
+    let now = Instant::now();
+    LAST.with(|last| {
+        if last
+            .get()
+            .is_some_and(|at| now.duration_since(at) < COLLECT_AT_MOST_EVERY)
+        {
+            return;
+        }
+        last.set(Some(now));
+        // SAFETY: collects the calling thread's own heap, which mimalloc allows at any time.
+        unsafe { ffi::mi_collect(false) }
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Reads one of mimalloc's integer options.
+    fn read(option: ffi::mi_option_t) -> std::ffi::c_long {
+        // SAFETY: reads an integer option of the allocator.
+        unsafe { ffi::mi_option_get(option) }
+    }
+
     #[test]
-    fn the_purge_delay_option_is_mimallocs_and_becomes_zero() {
-        // SAFETY: reads one integer option of the allocator.
-        let read = || unsafe { ffi::mi_option_get(PURGE_DELAY) };
-        assert_eq!(
-            read(),
-            1000,
-            "mimalloc's purge delay defaults to 1,000 ms (unless MIMALLOC_PURGE_DELAY is set)"
+    fn the_options_are_the_ones_mimalloc_reads_from_its_environment() {
+        const CHILD: &str = "ROOMCAST_ALLOCATOR_TEST_CHILD";
+        const NAME: &str =
+            "allocator::tests::the_options_are_the_ones_mimalloc_reads_from_its_environment";
+        if std::env::var_os(CHILD).is_some() {
+            // This process was started with the values below, which mimalloc read at its start.
+            assert_eq!(read(PURGE_DELAY), 4321);
+            assert_eq!(read(ALLOW_THP), 3);
+            return;
+        }
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let status = std::process::Command::new(exe)
+            .args(["--exact", NAME, "--test-threads=1"])
+            .env(CHILD, "1")
+            .env("MIMALLOC_PURGE_DELAY", "4321")
+            .env("MIMALLOC_ALLOW_THP", "3")
+            .status()
+            .expect("the test binary runs");
+        assert!(
+            status.success(),
+            "MIMALLOC_PURGE_DELAY or MIMALLOC_ALLOW_THP set another option"
         );
+    }
+
+    #[test]
+    fn setting_up_turns_the_purge_delay_and_huge_pages_off() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            assert_eq!(
+                read(PURGE_DELAY),
+                1000,
+                "mimalloc's purge delay defaults to 1,000 ms"
+            );
+        }
         return_freed_memory_at_once();
-        assert_eq!(read(), 0);
+        assert_eq!(read(PURGE_DELAY), 0);
+        assert_eq!(read(ALLOW_THP), 0);
+        #[cfg(target_os = "linux")]
+        // SAFETY: PR_GET_THP_DISABLE takes no argument and answers in its return value.
+        assert_eq!(
+            unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) },
+            1
+        );
+    }
+
+    #[test]
+    fn collecting_an_idle_heap_twice_in_a_row_is_harmless() {
+        let kept: Vec<Box<[u8; 64]>> = (0..1000).map(|_| Box::new([7; 64])).collect();
+        collect_when_idle();
+        collect_when_idle();
+        assert!(kept.iter().all(|block| block.iter().all(|&byte| byte == 7)));
     }
 }

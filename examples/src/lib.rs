@@ -1,9 +1,10 @@
-//! What the example programs share: the memory allocator, reading their environment, setting
-//! up logs, and the Engine.IO echo handler.
+//! What the example programs share: the memory allocator and the runtime, reading their
+//! environment, setting up logs, and the Engine.IO echo handler.
 
 use std::time::Duration;
 
 pub mod allocator;
+pub mod runtime;
 
 use roomcast_engineio::{CloseReason, Connection, Frame, Handler, HttpOptions, Message, Socket};
 

@@ -254,13 +254,10 @@ struct Announcement(#[garde(length(chars, min = 1, max = 1000))] String);
 fn main() -> ExitCode {
     roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
-    serve()
-}
-
-/// The server on tokio's multi-thread runtime, started once the allocator is set up.
-#[tokio::main]
-async fn serve() -> ExitCode {
-    exit_code("roomcast-gateway-rooms", run().await)
+    let outcome = roomcast_examples::runtime::multi_thread()
+        .map_err(Into::into)
+        .and_then(|runtime| runtime.block_on(run()));
+    exit_code("roomcast-gateway-rooms", outcome)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -450,9 +450,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .enable_all()
             .build()?
     } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
+        roomcast_examples::runtime::multi_thread()?
     };
     runtime.block_on(run(suite))
 }

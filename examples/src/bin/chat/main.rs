@@ -44,13 +44,10 @@ use crate::config::{Config, Secret};
 fn main() -> ExitCode {
     roomcast_examples::allocator::return_freed_memory_at_once();
     init_tracing();
-    serve()
-}
-
-/// The server on tokio's multi-thread runtime, started once the allocator is set up.
-#[tokio::main]
-async fn serve() -> ExitCode {
-    exit_code("roomcast-chat", run().await)
+    let outcome = roomcast_examples::runtime::multi_thread()
+        .map_err(Into::into)
+        .and_then(|runtime| runtime.block_on(run()));
+    exit_code("roomcast-chat", outcome)
 }
 
 async fn run() -> Result<(), Box<dyn Error>> {
