@@ -18,6 +18,15 @@ use crate::socket::{CloseReason, Protocol, Shared};
 /// The open sessions of an engine, by id.
 pub(crate) type Registry<H> = RwLock<HashMap<Sid, Arc<Session<H>>, IdHasher>>;
 
+/// Shrinks the registry to twice its sessions once they fill less than a quarter of it: a
+/// table sized for a burst of 10,000 clients is given back when they have gone, at one
+/// reallocation each time the count halves.
+fn give_back_spare_room<V>(sessions: &mut HashMap<Sid, V, IdHasher>) {
+    if sessions.capacity() > 4 * sessions.len().max(64) {
+        sessions.shrink_to(sessions.len() * 2);
+    }
+}
+
 /// One session: what its transports share, and the layer above's connection.
 pub(crate) struct Session<H: Handler> {
     pub(crate) shared: Arc<Shared>,
@@ -110,7 +119,9 @@ impl<H: Handler> Session<H> {
         }
         self.shared.mark_ended();
         if let Some(registry) = self.registry.upgrade() {
-            registry.write().remove(&self.shared.id);
+            let mut sessions = registry.write();
+            sessions.remove(&self.shared.id);
+            give_back_spare_room(&mut sessions);
         }
         tracing::debug!(sid = %self.shared.id, reason = reason.as_str(), "session closed");
         if let Some(conn) = self.conn.get() {

@@ -69,7 +69,7 @@ impl roomcast_engineio::Handler for ServerHandler {
             self.parser,
             self.attachments,
         ));
-        self.timeouts.watch(&connection);
+        self.timeouts.watch(connection.admission());
         let client = Client {
             registry: self.registry.clone(),
             connection,

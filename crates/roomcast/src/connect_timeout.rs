@@ -1,23 +1,54 @@
 //! The connect timeout: connections that join no namespace within it are closed.
 //!
 //! Every connection gets the same timeout, so deadlines come in order: one task and one queue
-//! serve them all, instead of a timer per connection.
+//! serve them all, instead of a timer per connection. What the queue holds of a connection is
+//! its [`Admission`], a few bytes, and only until the connection joins a namespace or ends.
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
+use roomcast_engineio::Socket as EngineSocket;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
+use tokio::time::{sleep_until, Instant};
 
-/// A connection as the connect timeout sees it.
-pub(crate) trait Joining: Send + Sync + 'static {
-    /// Whether it has joined a namespace.
-    fn joined(&self) -> bool;
-    /// Closes it.
-    fn close(&self);
+use crate::spare;
+
+/// What the connect timeout holds of a connection: whether it has joined a namespace, and its
+/// Engine.IO connection to close if not. The connection owns it; the timeout's queue keeps a
+/// weak reference, which keeps only these few bytes allocated until the deadline (a weak
+/// reference to the whole connection would keep all of its memory for the rest of the timeout,
+/// 45 s by default, after it ended).
+pub(crate) struct Admission {
+    joined: AtomicBool,
+    conn: EngineSocket,
 }
 
-type Watched = (Instant, Weak<dyn Joining>);
+impl Admission {
+    pub(crate) fn new(conn: EngineSocket) -> Arc<Admission> {
+        Arc::new(Admission {
+            joined: AtomicBool::new(false),
+            conn,
+        })
+    }
+
+    /// Records that the connection joined a namespace: the timeout no longer applies.
+    pub(crate) fn joined(&self) {
+        self.joined.store(true, Ordering::Release);
+    }
+
+    fn has_joined(&self) -> bool {
+        self.joined.load(Ordering::Acquire)
+    }
+
+    fn close(&self) {
+        tracing::debug!(sid = %self.conn.id(), "no namespace joined within connect_timeout, closing");
+        self.conn.close();
+    }
+}
+
+type Watched = (Instant, Weak<Admission>);
 
 /// The connect timeout of a server.
 pub(crate) struct ConnectTimeouts {
@@ -33,31 +64,62 @@ impl ConnectTimeouts {
         }
     }
 
-    /// Closes `connection` if it has joined no namespace when the timeout expires.
-    pub(crate) fn watch<J: Joining>(&self, connection: &Arc<J>) {
+    /// Closes the connection of `admission` if it has joined no namespace when the timeout
+    /// expires.
+    pub(crate) fn watch(&self, admission: &Arc<Admission>) {
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
             tokio::spawn(close_late_connections(receiver));
             sender
         });
-        let connection: Weak<dyn Joining> = Arc::downgrade(connection) as Weak<dyn Joining>;
-        let _ = queue.send((Instant::now() + self.timeout, connection));
+        let _ = queue.send((Instant::now() + self.timeout, Arc::downgrade(admission)));
     }
 }
 
+/// Connections taken from the channel at once.
+const BATCH: usize = 256;
+
+/// Takes connections from the channel as they come, so that the channel's blocks are reused
+/// rather than piling up for a whole timeout, and lets go at once of the ones at the front that
+/// joined or ended; closes each one still waiting at its deadline. Runs until the server is
+/// gone and every deadline has passed.
 async fn close_late_connections(mut queue: mpsc::UnboundedReceiver<Watched>) {
-    let waiting = |connection: &Weak<dyn Joining>| {
-        connection
-            .upgrade()
-            .filter(|connection| !connection.joined())
-    };
-    while let Some((deadline, connection)) = queue.recv().await {
-        if waiting(&connection).is_none() {
-            continue;
+    let mut watched: VecDeque<Watched> = VecDeque::new();
+    let mut received = Vec::with_capacity(BATCH);
+    let mut open = true;
+    loop {
+        while watched
+            .front()
+            .is_some_and(|(_, admission)| waiting(admission).is_none())
+        {
+            watched.pop_front();
         }
-        tokio::time::sleep_until(deadline).await;
-        if let Some(connection) = waiting(&connection) {
-            connection.close();
+        spare::give_back(&mut watched);
+        let next = watched.front().map(|(deadline, _)| *deadline);
+        if !open && next.is_none() {
+            return;
+        }
+        tokio::select! {
+            count = queue.recv_many(&mut received, BATCH), if open => {
+                open = count > 0;
+                watched.extend(received.drain(..));
+            }
+            () = sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {
+                let now = Instant::now();
+                while watched.front().is_some_and(|(deadline, _)| *deadline <= now) {
+                    let due = watched.pop_front();
+                    if let Some(admission) = due.and_then(|(_, admission)| waiting(&admission)) {
+                        admission.close();
+                    }
+                }
+            }
         }
     }
+}
+
+/// The connection's admission, while it is open and has joined no namespace.
+fn waiting(admission: &Weak<Admission>) -> Option<Arc<Admission>> {
+    admission
+        .upgrade()
+        .filter(|admission| !admission.has_joined())
 }

@@ -5,12 +5,12 @@
 //! disconnected socket frees its namespace; `disconnect(true)` reaches its siblings) and is what
 //! it holds; `client.rs` routes packets with it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use roomcast_engineio::Socket as EngineSocket;
 
-use crate::connect_timeout::Joining;
+use crate::connect_timeout::Admission;
 use crate::packet::{AttachmentLimits, PacketReader, Parser};
 
 /// A connection and its sockets.
@@ -23,7 +23,7 @@ pub(crate) struct Connection<S> {
     /// a list, searched in order, is smaller and as fast as a map.
     slots: Mutex<Vec<(Box<str>, Slot<S>)>>,
     /// Whether any namespace was ever joined (the connect timeout only applies before).
-    joined: AtomicBool,
+    admission: Arc<Admission>,
     /// How many namespaces it may be in (or connecting to) at once.
     max_namespaces: usize,
 }
@@ -44,13 +44,18 @@ impl<S: Clone> Connection<S> {
         attachments: AttachmentLimits,
     ) -> Connection<S> {
         Connection {
+            admission: Admission::new(conn.clone()),
             conn,
             reader: Mutex::new(PacketReader::new(parser, attachments)),
             parser,
             slots: Mutex::new(Vec::new()),
-            joined: AtomicBool::new(false),
             max_namespaces,
         }
+    }
+
+    /// What the connect timeout watches.
+    pub(crate) fn admission(&self) -> &Arc<Admission> {
+        &self.admission
     }
 
     /// The Engine.IO connection.
@@ -104,7 +109,7 @@ impl<S: Clone> Connection<S> {
         match slots.iter_mut().find(|(name, _)| **name == *nsp) {
             Some((_, slot @ Slot::Connecting)) if !self.conn.is_closed() => {
                 *slot = Slot::Connected(socket);
-                self.joined.store(true, Ordering::Release);
+                self.admission.joined();
                 true
             }
             _ => false,
@@ -141,16 +146,5 @@ impl<S: Clone> Connection<S> {
                 Slot::Connecting => None,
             })
             .collect()
-    }
-}
-
-impl<S: Send + 'static> Joining for Connection<S> {
-    fn joined(&self) -> bool {
-        self.joined.load(Ordering::Acquire)
-    }
-
-    fn close(&self) {
-        tracing::debug!(sid = %self.conn.id(), "no namespace joined within connect_timeout, closing");
-        self.conn.close();
     }
 }

@@ -80,6 +80,7 @@ mod rooms;
 mod scope;
 mod server;
 mod socket;
+mod spare;
 mod state;
 mod tally;
 pub mod value;

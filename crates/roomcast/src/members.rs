@@ -8,6 +8,7 @@ use std::sync::Arc;
 use roomcast_engineio::{IdHasher, Sid};
 
 use crate::adapter::LocalSocket;
+use crate::spare;
 
 /// A room's members.
 pub(crate) enum Members {
@@ -50,6 +51,7 @@ impl Members {
             Members::One(..) => false,
             Members::Many(map) => {
                 let removed = map.remove(id).is_some();
+                spare::give_back(map);
                 if map.len() == 1 {
                     let only = map.drain().next();
                     if let Some((only, handle)) = only {

@@ -15,6 +15,7 @@ use crate::error::{Error, PartialAcks};
 use crate::members::Members;
 use crate::recovery::SessionStore;
 use crate::rooms::Room;
+use crate::spare;
 use crate::value::Value;
 
 /// The default adapter: rooms and sockets of this process only.
@@ -95,6 +96,7 @@ impl State {
             }
             if members.is_empty() {
                 self.rooms.remove(room);
+                spare::give_back(&mut self.rooms);
                 record(events, || RoomEvent::Delete(room.clone()));
             }
         }
@@ -308,6 +310,7 @@ impl Adapter for MemoryAdapter {
             let Some(member) = state.sockets.remove(&id) else {
                 return;
             };
+            spare::give_back(&mut state.sockets);
             for room in member.rooms {
                 state.drop_member(id, &room, events);
             }

@@ -30,6 +30,7 @@ use crate::report::{Reports, Watching};
 use crate::rooms::Room;
 use crate::scope::Scope;
 use crate::socket::{Socket, SocketReports};
+use crate::spare;
 use crate::value::{from_value, Value};
 
 /// A connect handler, its parameter types erased: its context is the new socket.
@@ -315,7 +316,9 @@ impl Namespace {
         self.adapter().remove_socket(id);
         let empty = {
             let mut sockets = self.inner.sockets.write();
-            sockets.remove(&id).is_some() && sockets.is_empty()
+            let removed = sockets.remove(&id).is_some();
+            spare::give_back(&mut *sockets);
+            removed && sockets.is_empty()
         };
         if let (true, Some(hook)) = (empty, self.inner.when_empty.get()) {
             hook(self);
