@@ -19,7 +19,8 @@ use libmimalloc_sys as ffi;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// `mi_option_purge_delay`: its place in mimalloc's `mi_option_e`, which the Rust binding does
-/// not name (a test below checks that it is the option `MIMALLOC_PURGE_DELAY` sets).
+/// not name (a test below checks that it is the option `MIMALLOC_PURGE_DELAY` sets; mimalloc
+/// v3, which libmimalloc-sys builds).
 const PURGE_DELAY: ffi::mi_option_t = 15;
 
 /// `mi_option_allow_thp`, likewise unnamed (a test below checks that it is the option
@@ -31,7 +32,7 @@ const COLLECT_AT_MOST_EVERY: Duration = Duration::from_millis(100);
 
 /// Makes mimalloc return the pages freed memory leaves empty to the system at once instead of a
 /// second later (`MIMALLOC_PURGE_DELAY` no longer applies after), and turns transparent huge
-/// pages off for the process, as `MIMALLOC_ALLOW_THP=0` would.
+/// pages off for the process and the processes it starts, as `MIMALLOC_ALLOW_THP=0` would.
 ///
 /// Call it first thing in `main`, before a runtime starts other threads: mimalloc's options are
 /// plain integers, set without synchronisation.
@@ -47,8 +48,18 @@ pub fn return_freed_memory_at_once() {
     // the process does it itself. Where the kernel refuses, memory is only less tightly given
     // back: worth a line in the log, not a failure.
     #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_THP_DISABLE takes one integer argument and touches no memory of ours.
-    if unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0 {
+    // SAFETY: PR_SET_THP_DISABLE reads its flag and three zeros (unsigned longs, as the C
+    // library reads a variadic call's arguments) and touches no memory of ours.
+    if unsafe {
+        libc::prctl(
+            libc::PR_SET_THP_DISABLE,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    } != 0
+    {
         eprintln!(
             "transparent huge pages stay on: {}",
             std::io::Error::last_os_error()
@@ -62,7 +73,10 @@ pub fn return_freed_memory_at_once() {
 /// A block freed by a thread other than the one that allocated it waits in its owner's heap
 /// until the owner next allocates from that page; a worker that goes idle after a busy moment
 /// would keep those pages until the next one. Parking is when a worker has nothing to do, so
-/// collecting there delays nothing it was waiting on.
+/// collecting there delays nothing it was waiting on. A worker that parks again within 100 ms
+/// of its last collection skips this one: what it freed meanwhile waits for its next park (its
+/// next timer or request), which keeps a busy worker, parking thousands of times a second, from
+/// walking its heap each time.
 pub fn collect_when_idle() {
     thread_local! {
         static LAST: Cell<Option<Instant>> = const { Cell::new(None) };
@@ -91,48 +105,57 @@ mod tests {
         unsafe { ffi::mi_option_get(option) }
     }
 
+    /// Runs in a process of its own (the test binary started again with this test alone): it
+    /// checks the option indices against the environment mimalloc read at that process's start,
+    /// then sets them up with no other test thread running.
     #[test]
-    fn the_options_are_the_ones_mimalloc_reads_from_its_environment() {
+    fn the_options_are_mimallocs_and_setting_up_turns_them_off() {
         const CHILD: &str = "ROOMCAST_ALLOCATOR_TEST_CHILD";
         const NAME: &str =
-            "allocator::tests::the_options_are_the_ones_mimalloc_reads_from_its_environment";
+            "allocator::tests::the_options_are_mimallocs_and_setting_up_turns_them_off";
         if std::env::var_os(CHILD).is_some() {
-            // This process was started with the values below, which mimalloc read at its start.
-            assert_eq!(read(PURGE_DELAY), 4321);
-            assert_eq!(read(ALLOW_THP), 3);
+            assert_eq!(
+                read(PURGE_DELAY),
+                4321,
+                "MIMALLOC_PURGE_DELAY is not option {PURGE_DELAY}"
+            );
+            assert_eq!(
+                read(ALLOW_THP),
+                3,
+                "MIMALLOC_ALLOW_THP is not option {ALLOW_THP}"
+            );
+            return_freed_memory_at_once();
+            assert_eq!(read(PURGE_DELAY), 0);
+            assert_eq!(read(ALLOW_THP), 0);
+            #[cfg(target_os = "linux")]
+            // SAFETY: PR_GET_THP_DISABLE reads four zeros and answers in its return value.
+            assert_eq!(
+                unsafe {
+                    libc::prctl(
+                        libc::PR_GET_THP_DISABLE,
+                        0 as libc::c_ulong,
+                        0 as libc::c_ulong,
+                        0 as libc::c_ulong,
+                        0 as libc::c_ulong,
+                    )
+                },
+                1
+            );
             return;
         }
         let exe = std::env::current_exe().expect("the test binary's path");
-        let status = std::process::Command::new(exe)
+        let child = std::process::Command::new(exe)
             .args(["--exact", NAME, "--test-threads=1"])
             .env(CHILD, "1")
             .env("MIMALLOC_PURGE_DELAY", "4321")
             .env("MIMALLOC_ALLOW_THP", "3")
-            .status()
+            .output()
             .expect("the test binary runs");
+        let stdout = String::from_utf8_lossy(&child.stdout);
+        let stderr = String::from_utf8_lossy(&child.stderr);
         assert!(
-            status.success(),
-            "MIMALLOC_PURGE_DELAY or MIMALLOC_ALLOW_THP set another option"
-        );
-    }
-
-    #[test]
-    fn setting_up_turns_the_purge_delay_and_huge_pages_off() {
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-            assert_eq!(
-                read(PURGE_DELAY),
-                1000,
-                "mimalloc's purge delay defaults to 1,000 ms"
-            );
-        }
-        return_freed_memory_at_once();
-        assert_eq!(read(PURGE_DELAY), 0);
-        assert_eq!(read(ALLOW_THP), 0);
-        #[cfg(target_os = "linux")]
-        // SAFETY: PR_GET_THP_DISABLE takes no argument and answers in its return value.
-        assert_eq!(
-            unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) },
-            1
+            child.status.success() && stdout.contains("1 passed"),
+            "the test in its own process:\n{stdout}\n{stderr}"
         );
     }
 

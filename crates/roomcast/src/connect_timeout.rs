@@ -2,7 +2,8 @@
 //!
 //! Every connection gets the same timeout, so deadlines come in order: one task and one queue
 //! serve them all, instead of a timer per connection. What the queue holds of a connection is
-//! its [`Admission`], a few bytes, and only until the connection joins a namespace or ends.
+//! its [`Admission`], a few bytes, let go once it reaches the front of the queue joined or
+//! ended, at the latest at its deadline.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +18,7 @@ use crate::spare;
 
 /// What the connect timeout holds of a connection: whether it has joined a namespace, and its
 /// Engine.IO connection to close if not. The connection owns it; the timeout's queue keeps a
-/// weak reference, which keeps only these few bytes allocated until the deadline (a weak
+/// weak reference, which keeps only these few bytes allocated while it is queued (a weak
 /// reference to the whole connection would keep all of its memory for the rest of the timeout,
 /// 45 s by default, after it ended).
 pub(crate) struct Admission {
@@ -31,6 +32,11 @@ impl Admission {
             joined: AtomicBool::new(false),
             conn,
         })
+    }
+
+    /// The Engine.IO connection.
+    pub(crate) fn conn(&self) -> &EngineSocket {
+        &self.conn
     }
 
     /// Records that the connection joined a namespace: the timeout no longer applies.
@@ -65,14 +71,17 @@ impl ConnectTimeouts {
     }
 
     /// Closes the connection of `admission` if it has joined no namespace when the timeout
-    /// expires.
+    /// expires (never, when the deadline lies past what an `Instant` can hold).
     pub(crate) fn watch(&self, admission: &Arc<Admission>) {
+        let Some(deadline) = Instant::now().checked_add(self.timeout) else {
+            return;
+        };
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
             tokio::spawn(close_late_connections(receiver));
             sender
         });
-        let _ = queue.send((Instant::now() + self.timeout, Arc::downgrade(admission)));
+        let _ = queue.send((deadline, Arc::downgrade(admission)));
     }
 }
 
@@ -80,9 +89,9 @@ impl ConnectTimeouts {
 const BATCH: usize = 256;
 
 /// Takes connections from the channel as they come, so that the channel's blocks are reused
-/// rather than piling up for a whole timeout, and lets go at once of the ones at the front that
-/// joined or ended; closes each one still waiting at its deadline. Runs until the server is
-/// gone and every deadline has passed.
+/// rather than piling up for a whole timeout; lets go of the ones at the front of the queue
+/// that joined or ended each time it wakes, and closes each one still waiting at its deadline.
+/// Runs until the server is gone and every deadline has passed.
 async fn close_late_connections(mut queue: mpsc::UnboundedReceiver<Watched>) {
     let mut watched: VecDeque<Watched> = VecDeque::new();
     let mut received = Vec::with_capacity(BATCH);

@@ -15,14 +15,14 @@ use crate::packet::{AttachmentLimits, PacketReader, Parser};
 
 /// A connection and its sockets.
 pub(crate) struct Connection<S> {
-    conn: EngineSocket,
     reader: Mutex<PacketReader>,
     /// How packets are encoded.
     parser: Parser,
     /// By namespace name. A client is in one namespace or a few (at most `max_namespaces`):
     /// a list, searched in order, is smaller and as fast as a map.
     slots: Mutex<Vec<(Box<str>, Slot<S>)>>,
-    /// Whether any namespace was ever joined (the connect timeout only applies before).
+    /// The Engine.IO connection, and whether any namespace was ever joined (the connect
+    /// timeout only applies before).
     admission: Arc<Admission>,
     /// How many namespaces it may be in (or connecting to) at once.
     max_namespaces: usize,
@@ -44,8 +44,7 @@ impl<S: Clone> Connection<S> {
         attachments: AttachmentLimits,
     ) -> Connection<S> {
         Connection {
-            admission: Admission::new(conn.clone()),
-            conn,
+            admission: Admission::new(conn),
             reader: Mutex::new(PacketReader::new(parser, attachments)),
             parser,
             slots: Mutex::new(Vec::new()),
@@ -60,7 +59,7 @@ impl<S: Clone> Connection<S> {
 
     /// The Engine.IO connection.
     pub(crate) fn conn(&self) -> &EngineSocket {
-        &self.conn
+        self.admission.conn()
     }
 
     /// The connection's packet reader (binary packets span several messages).
@@ -107,7 +106,7 @@ impl<S: Clone> Connection<S> {
     pub(crate) fn complete(&self, nsp: &str, socket: S) -> bool {
         let mut slots = self.slots.lock();
         match slots.iter_mut().find(|(name, _)| **name == *nsp) {
-            Some((_, slot @ Slot::Connecting)) if !self.conn.is_closed() => {
+            Some((_, slot @ Slot::Connecting)) if !self.conn().is_closed() => {
                 *slot = Slot::Connected(socket);
                 self.admission.joined();
                 true

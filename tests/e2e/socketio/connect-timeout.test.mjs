@@ -48,5 +48,27 @@ for (const target of ['roomcast', 'node']) {
       assert.equal(joined.closed, false);
       joined.ws.close();
     });
+
+    it('closes each idle connection among others that join or leave first', async () => {
+      // Waiting, joined, gone, waiting, joined: opened in this order, so the ones that joined
+      // or left sit between and behind the waiting ones in the server's queue of deadlines.
+      const first = await open(server.port);
+      const joined = await open(server.port);
+      joined.ws.send('40');
+      const gone = await open(server.port);
+      gone.ws.close();
+      const second = await open(server.port);
+      const late = await open(server.port);
+      await sleep(100);
+      late.ws.send('40');
+      await waitUntil(() => first.closed && second.closed, 'both idle connections closed', 5000);
+      await sleep(700);
+      assert.equal(joined.closed, false, 'the connection that joined at once stays');
+      assert.equal(late.closed, false, 'the connection that joined within the timeout stays');
+      assert.deepEqual(first.messages.slice(1), []);
+      assert.deepEqual(second.messages.slice(1), []);
+      joined.ws.close();
+      late.ws.close();
+    });
   });
 }
