@@ -3,10 +3,11 @@
 // namespaces `/org-soak-N`, join rooms, each receive one broadcast, and leave. Between rounds
 // the server is asked, through its API, what is left (sockets per namespace via the probe's
 // /admin `stats`, rooms of `/` via `rooms`, open Engine.IO connections via /metrics); its RSS
-// is sampled every second. Loopback only; every wait is bounded; it stops by itself after
+// is sampled every second, and read after each round once nothing is left and SETTLE ms have
+// passed with no client. Loopback only; every wait is bounded; it stops by itself after
 // MINUTES (the round in progress finishes).
 //
-//   node bench/soak/soak.mjs [--clients 10000] [--minutes 10] [--workers 2]
+//   node bench/soak/soak.mjs [--clients 10000] [--minutes 10] [--workers 2] [--settle 2000]
 //                            [--bin target/release/roomcast-probe] [--out bench/results/soak.jsonl]
 import { fork, spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -161,6 +162,7 @@ async function parent() {
   const clients = Number(option('clients', 10_000));
   const minutes = Number(option('minutes', 10));
   const workersCount = Number(option('workers', 2));
+  const settleMs = Number(option('settle', 2000));
   const bin = path.resolve(ROOT, option('bin', 'target/release/roomcast-probe'));
   const out = path.resolve(ROOT, option('out', 'bench/results/soak.jsonl'));
   const port = await freePort();
@@ -225,8 +227,10 @@ async function parent() {
           await delay(500);
         }
       })(), `round ${round}: cleanup ${JSON.stringify(left)}`, 60_000);
+      const rssAtCleanup = rssKiB(server.pid);
+      await delay(settleMs);
       const rss = rssKiB(server.pid);
-      rounds.push({ round, ms: Date.now() - t0, joinMs: joined - t0, received, rssKiB: rss });
+      rounds.push({ round, ms: Date.now() - t0, joinMs: joined - t0, received, rssAtCleanupKiB: rssAtCleanup, rssKiB: rss });
       console.log(`round ${round}: ${clients} clients joined in ${joined - t0} ms, ${received} deliveries, all gone; RSS ${(rss / 1024).toFixed(1)} MiB`);
     }
   } catch (error) {
