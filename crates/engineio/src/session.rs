@@ -18,9 +18,9 @@ use crate::socket::{CloseReason, Protocol, Shared};
 /// The open sessions of an engine, by id.
 pub(crate) type Registry<H> = RwLock<HashMap<Sid, Arc<Session<H>>, IdHasher>>;
 
-/// Shrinks the registry to twice its sessions once they fill less than a quarter of it: a
-/// table sized for a burst of 10,000 clients is given back when they have gone, at one
-/// reallocation each time the count halves.
+/// Shrinks the registry to twice its sessions once they fill less than a quarter of it (a
+/// capacity of 256 or less is left alone): a table sized for a burst of 10,000 clients is
+/// given back when they have gone, at one reallocation each time the count halves.
 fn give_back_spare_room<V>(sessions: &mut HashMap<Sid, V, IdHasher>) {
     if sessions.capacity() > 4 * sessions.len().max(64) {
         sessions.shrink_to(sessions.len() * 2);

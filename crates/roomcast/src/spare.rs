@@ -34,9 +34,10 @@ impl<T> Spare for VecDeque<T> {
     }
 }
 
-/// Shrinks `collection` to twice its entries once they fill less than a quarter of it: a table
-/// sized for a burst of 10,000 sockets is given back when they have gone, at one reallocation
-/// each time the count halves. Call it after removals.
+/// Shrinks `collection` to twice its entries once they fill less than a quarter of it (a
+/// capacity of 256 or less is left alone): a table sized for a burst of 10,000 sockets is given
+/// back when they have gone, at one reallocation each time the count halves. Call it after
+/// removals.
 pub(crate) fn give_back(collection: &mut impl Spare) {
     if collection.capacity() > 4 * collection.len().max(64) {
         collection.shrink_to(collection.len() * 2);
